@@ -1,0 +1,40 @@
+/**
+ * The Codec contract: how the protocol engine turns bytes into frames and frames into bytes.
+ * Decoders are pure (no I/O, no timers), so they are tested byte by byte at every chunk
+ * boundary (ws `lib/receiver.js`, grpc-js `src/stream-decoder.ts`).
+ */
+
+/** A codec's answer to the first bytes of a connection. */
+export type SniffResult = "yes" | "no" | "need-more";
+
+/** Limits a decoder enforces before allocating anything. */
+export interface DecoderLimits {
+  /**
+   * Largest frame accepted, counted as RocketMQ counts it: the length field's value plus the 4
+   * bytes of the field itself (Netty's LengthFieldBasedFrameDecoder). Default 16 MiB.
+   */
+  maxFrameBytes?: number;
+}
+
+/** An incremental decoder: feed it chunks in order, get whole frames back. */
+export interface FrameDecoder<F> {
+  /**
+   * Appends `chunk` and returns every frame now complete, in order. Correct for any split of the
+   * byte stream. Throws a typed error (`MQW_ERR_FRAME_TOO_LARGE`, `MQW_ERR_MALFORMED_FRAME`) on
+   * bad input; the stream is then unusable and the connection should close.
+   */
+  push(chunk: Buffer): F[];
+  /** Bytes held for a frame not yet complete. */
+  readonly bufferedBytes: number;
+}
+
+/** A wire format. */
+export interface Codec<F> {
+  /** Short name for logs and negotiation ("rocketmq"). */
+  readonly name: string;
+  /** Looks at the first bytes of a connection: is this my protocol? */
+  sniff(head: Buffer): SniffResult;
+  createDecoder(limits?: DecoderLimits): FrameDecoder<F>;
+  /** Encodes a frame as chunks to write in order; a body is its own chunk, never copied. */
+  encode(frame: F): Buffer[];
+}

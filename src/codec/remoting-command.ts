@@ -1,0 +1,201 @@
+/**
+ * The RocketMQ `RemotingCommand` value type (remoting/protocol/RemotingCommand.java), its flag
+ * bits, `LanguageCode` and `SerializeType`, and the process-wide opaque sequence.
+ */
+import { InvalidArgumentError } from "../errors.js";
+
+/** Header serialization of a frame: the top byte of the header-length word. */
+export const SerializeType = { JSON: 0, ROCKETMQ: 1 } as const;
+export type SerializeType = (typeof SerializeType)[keyof typeof SerializeType];
+
+/** The serialize type's name as RocketMQ writes it (`serializeTypeCurrentRPC`). */
+export function serializeTypeName(type: SerializeType): "JSON" | "ROCKETMQ" {
+  return type === SerializeType.ROCKETMQ ? "ROCKETMQ" : "JSON";
+}
+
+/** Parses "json" / "rocketmq" (any case) into a SerializeType. */
+export function parseSerializeType(name: string): SerializeType {
+  const upper = name.toUpperCase();
+  if (upper === "JSON") return SerializeType.JSON;
+  if (upper === "ROCKETMQ") return SerializeType.ROCKETMQ;
+  throw new InvalidArgumentError(`serialize type must be "json" or "rocketmq", got ${JSON.stringify(name)}`);
+}
+
+/**
+ * RocketMQ's LanguageCode (remoting/protocol/LanguageCode.java): the enum ordinal equals the byte
+ * on the wire. NODE_JS (13) exists only in RocketMQ 5.3.2+, so older servers read it as null.
+ */
+export const LanguageCode = {
+  JAVA: 0,
+  CPP: 1,
+  DOTNET: 2,
+  PYTHON: 3,
+  DELPHI: 4,
+  ERLANG: 5,
+  RUBY: 6,
+  OTHER: 7,
+  HTTP: 8,
+  GO: 9,
+  PHP: 10,
+  OMS: 11,
+  RUST: 12,
+  NODE_JS: 13,
+} as const;
+export type LanguageName = keyof typeof LanguageCode;
+/** A language byte; codes without a name (a newer peer's) are kept as their number. */
+export type LanguageCode = number;
+
+const LANGUAGE_NAMES: readonly LanguageName[] = Object.keys(LanguageCode) as LanguageName[];
+
+/** The enum name of a language code, or undefined for a code RocketMQ does not define. */
+export function languageName(code: LanguageCode): LanguageName | undefined {
+  return LANGUAGE_NAMES[code];
+}
+
+/** The code of a language name (case-sensitive, as Java's enum `valueOf`), or undefined. */
+export function languageFromName(name: string): LanguageCode | undefined {
+  return Object.hasOwn(LanguageCode, name) ? LanguageCode[name as LanguageName] : undefined;
+}
+
+/** Flag bit 0: the command is a response (`RPC_TYPE`). */
+export const FLAG_RESPONSE = 1;
+/** Flag bit 1: the request expects no response (`RPC_ONEWAY`). */
+export const FLAG_ONEWAY = 2;
+
+/** Transport-level response codes (RemotingSysResponseCode) plus GO_AWAY. */
+export const ResponseCode = {
+  SUCCESS: 0,
+  SYSTEM_ERROR: 1,
+  SYSTEM_BUSY: 2,
+  REQUEST_CODE_NOT_SUPPORTED: 3,
+  TRANSACTION_FAILED: 4,
+  NO_PERMISSION: 16,
+  GO_AWAY: 1500,
+} as const;
+
+let opaqueSequence = 0;
+
+/**
+ * Next value of the process-wide opaque sequence. Like Java's `AtomicInteger.getAndIncrement`
+ * it starts at 0 and wraps from 2^31-1 to -2^31, which is harmless: opaques only need to be
+ * unique among the calls pending at one time.
+ */
+export function nextOpaque(): number {
+  const value = opaqueSequence;
+  opaqueSequence = (opaqueSequence + 1) | 0;
+  return value;
+}
+
+/** The fields a command can be built from; every one is optional. */
+export interface CommandInit {
+  code?: number;
+  language?: LanguageCode;
+  version?: number;
+  /** Defaults to the next value of the process-wide sequence. */
+  opaque?: number;
+  flag?: number;
+  remark?: string | null;
+  /** A Map keeps its order; a plain object's integer-like keys are sorted by JavaScript. */
+  extFields?: Map<string, string> | Record<string, string> | null;
+  body?: Uint8Array | null;
+  serializeType?: SerializeType;
+}
+
+function toExtMap(ext: CommandInit["extFields"]): Map<string, string> | null {
+  if (ext == null) return null;
+  if (ext instanceof Map) return ext;
+  return new Map(Object.entries(ext));
+}
+
+function toBuffer(body: Uint8Array | null | undefined): Buffer | null {
+  if (body == null) return null;
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/**
+ * One remoting command: a request or a response. A plain mutable value, as in Java, so hooks can
+ * sign it and processors can fill it in. `extFields` keeps insertion order, which the encoders
+ * write as is (Java writes HashMap order; receivers must not depend on either).
+ */
+export class RemotingCommand {
+  code: number;
+  language: LanguageCode;
+  version: number;
+  opaque: number;
+  flag: number;
+  remark: string | null;
+  extFields: Map<string, string> | null;
+  body: Buffer | null;
+  serializeType: SerializeType;
+
+  constructor(init: CommandInit = {}) {
+    this.code = init.code ?? 0;
+    this.language = init.language ?? LanguageCode.JAVA;
+    this.version = init.version ?? 0;
+    this.opaque = init.opaque ?? nextOpaque();
+    this.flag = init.flag ?? 0;
+    this.remark = init.remark ?? null;
+    this.extFields = toExtMap(init.extFields);
+    this.body = toBuffer(init.body);
+    this.serializeType = init.serializeType ?? SerializeType.JSON;
+  }
+
+  /** A request with flag 0 (`RemotingCommand.createRequestCommand`). */
+  static createRequest(code: number, init: Omit<CommandInit, "code" | "flag"> = {}): RemotingCommand {
+    return new RemotingCommand({ ...init, code, flag: 0 });
+  }
+
+  /** A response with the response bit set (`RemotingCommand.createResponseCommand(code, remark)`). */
+  static createResponse(
+    code: number,
+    remark: string | null = null,
+    init: Omit<CommandInit, "code" | "remark"> = {},
+  ): RemotingCommand {
+    return new RemotingCommand({ ...init, code, remark, flag: (init.flag ?? 0) | FLAG_RESPONSE });
+  }
+
+  /**
+   * A response to `request`: its opaque and serialize type, the response bit set. This is what
+   * RocketMQ 4.9's `writeResponse` does (5.x stopped mirroring the serialize type; JSON-only
+   * peers need the mirror, so mqwire keeps it).
+   */
+  static responseTo(request: RemotingCommand, code: number, remark: string | null = null): RemotingCommand {
+    return new RemotingCommand({
+      code,
+      remark,
+      opaque: request.opaque,
+      flag: FLAG_RESPONSE,
+      serializeType: request.serializeType,
+    });
+  }
+
+  get isResponse(): boolean {
+    return (this.flag & FLAG_RESPONSE) !== 0;
+  }
+  get isOneway(): boolean {
+    return (this.flag & FLAG_ONEWAY) !== 0;
+  }
+  markResponse(): this {
+    this.flag |= FLAG_RESPONSE;
+    return this;
+  }
+  markOneway(): this {
+    this.flag |= FLAG_ONEWAY;
+    return this;
+  }
+
+  /** Reads one extField; undefined when absent. */
+  getExt(key: string): string | undefined {
+    return this.extFields?.get(key);
+  }
+  /** Sets one extField, creating the map when needed. */
+  setExt(key: string, value: string): this {
+    if (this.extFields === null) this.extFields = new Map();
+    this.extFields.set(key, value);
+    return this;
+  }
+
+  toString(): string {
+    return `RemotingCommand [code=${this.code}, language=${languageName(this.language) ?? this.language}, version=${this.version}, opaque=${this.opaque}, flag(B)=${this.flag.toString(2)}, remark=${this.remark}, extFields=${this.extFields ? JSON.stringify(Object.fromEntries(this.extFields)) : null}, serializeTypeCurrentRPC=${serializeTypeName(this.serializeType)}]`;
+  }
+}

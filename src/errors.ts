@@ -1,0 +1,121 @@
+/**
+ * Errors with stable codes (undici `lib/core/errors.js` style). Tests and callers branch on
+ * `err.code`, never on message text. Each class maps one to one to RocketMQ's
+ * `Remoting*Exception` family where one exists (see the mapping in each TSDoc line).
+ */
+
+/** Every stable error code mqwire raises. */
+export const ErrorCodes = {
+  TIMEOUT: "MQW_ERR_TIMEOUT",
+  CONNECT: "MQW_ERR_CONNECT",
+  SEND: "MQW_ERR_SEND",
+  TOO_MANY_REQUESTS: "MQW_ERR_TOO_MANY_REQUESTS",
+  FRAME_TOO_LARGE: "MQW_ERR_FRAME_TOO_LARGE",
+  MALFORMED_FRAME: "MQW_ERR_MALFORMED_FRAME",
+  CHANNEL_CLOSED: "MQW_ERR_CHANNEL_CLOSED",
+  NEGOTIATION: "MQW_ERR_NEGOTIATION",
+  INVALID_ARGUMENT: "MQW_ERR_INVALID_ARGUMENT",
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base class of every error mqwire raises. */
+export class MqwireError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** A call's deadline passed (RocketMQ `RemotingTimeoutException`). */
+export class TimeoutError extends MqwireError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.TIMEOUT, message, options);
+  }
+}
+
+/** No usable connection could be made (RocketMQ `RemotingConnectException`). */
+export class ConnectError extends MqwireError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.CONNECT, message, options);
+  }
+}
+
+/** A request could not be written (RocketMQ `RemotingSendRequestException`). */
+export class SendError extends MqwireError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.SEND, message, options);
+  }
+}
+
+/** No in-flight permit was available (RocketMQ `RemotingTooMuchRequestException`). */
+export class TooManyRequestsError extends MqwireError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.TOO_MANY_REQUESTS, message, options);
+  }
+}
+
+/** Why a frame was refused; stable, for tests and logs. */
+export type FrameErrorReason =
+  | "length-too-small"
+  | "length-too-large"
+  | "header-length"
+  | "serialize-type"
+  | "utf8"
+  | "json"
+  | "json-type"
+  | "truncated"
+  | "ext-length"
+  | "string-length"
+  | "field-range";
+
+/** A frame's declared length is above the maximum (Netty `TooLongFrameException`). */
+export class FrameTooLargeError extends MqwireError {
+  readonly reason: FrameErrorReason = "length-too-large";
+  /** The frame size as RocketMQ counts it: the length field plus 4. */
+  readonly frameBytes: number;
+  readonly maxFrameBytes: number;
+  constructor(frameBytes: number, maxFrameBytes: number) {
+    super(ErrorCodes.FRAME_TOO_LARGE, `frame of ${frameBytes} bytes exceeds the maximum of ${maxFrameBytes}`);
+    this.frameBytes = frameBytes;
+    this.maxFrameBytes = maxFrameBytes;
+  }
+}
+
+/** A frame could not be parsed (Netty `CorruptedFrameException` / `RemotingCommandException`). */
+export class MalformedFrameError extends MqwireError {
+  readonly reason: FrameErrorReason;
+  constructor(reason: FrameErrorReason, message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.MALFORMED_FRAME, message, options);
+    this.reason = reason;
+  }
+}
+
+/** The channel closed before the call ended (failFast on close; RocketMQ `RemotingSendRequestException`). */
+export class ChannelClosedError extends MqwireError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.CHANNEL_CLOSED, message, options);
+  }
+}
+
+/** No codec accepted the first bytes of a connection, or they did not arrive in time. */
+export class NegotiationError extends MqwireError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.NEGOTIATION, message, options);
+  }
+}
+
+/** An option or argument is invalid; the message names it. */
+export class InvalidArgumentError extends MqwireError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.INVALID_ARGUMENT, message, options);
+  }
+}
+
+/** True when `err` is an mqwire error, optionally with the given code. */
+export function isMqwireError(err: unknown, code?: ErrorCode): err is MqwireError {
+  return err instanceof MqwireError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,191 @@
+/**
+ * Options of servers and clients: named DEFAULT_* constants (RocketMQ's NettyServerConfig /
+ * NettyClientConfig values unless a note says why not), validated once and frozen
+ * (STYLE.md rule 2). Nothing deep in the code reads raw options.
+ */
+import type { Codec } from "./codec/codec.js";
+import { SerializeType } from "./codec/remoting-command.js";
+import type { RemotingCommand } from "./codec/remoting-command.js";
+import { InvalidArgumentError } from "./errors.js";
+import { defaultLogger, type Logger } from "./logger.js";
+import type { Connector, TcpOptions } from "./transport/transport.js";
+
+/** All-idle time after which a channel is closed: RocketMQ's 120 s on both sides. */
+export const DEFAULT_CHANNEL_MAX_IDLE_MS = 120_000;
+/** RocketMQ's serverAsyncSemaphoreValue. */
+export const DEFAULT_SERVER_ASYNC_PERMITS = 64;
+/** RocketMQ's serverOnewaySemaphoreValue. */
+export const DEFAULT_SERVER_ONEWAY_PERMITS = 256;
+/** RocketMQ's clientAsyncSemaphoreValue. */
+export const DEFAULT_CLIENT_ASYNC_PERMITS = 65_535;
+/** RocketMQ's clientOnewaySemaphoreValue. */
+export const DEFAULT_CLIENT_ONEWAY_PERMITS = 65_535;
+/** Default time-out of a call, in ms (RocketMQ's mqClientApiTimeout). */
+export const DEFAULT_TIMEOUT_MS = 3_000;
+/** RocketMQ's connectTimeoutMillis. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
+/** Requests one channel may have in processing before its socket stops being read. */
+export const DEFAULT_CHANNEL_MAX_PENDING_REQUESTS = 1_024;
+/** First reconnect back-off after a failed connect, in ms (doubles per failure, ±20% jitter). */
+export const DEFAULT_RECONNECT_BASE_MS = 100;
+/** Cap of the reconnect back-off, in ms. */
+export const DEFAULT_RECONNECT_MAX_MS = 10_000;
+/** Period of the name-server reachability scan: RocketMQ runs it every connectTimeoutMillis. */
+export const DEFAULT_NAME_SERVER_SCAN_MS = 3_000;
+/** Grace of a graceful server shutdown, in ms. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+/** Bounded final write of a closing channel, in ms. */
+export const DEFAULT_CLOSE_GRACE_MS = 3_000;
+
+/** Options shared by servers and clients. */
+export interface RemotingOptions {
+  /** Serialize type of commands this side creates. Default JSON (RocketMQ's default). */
+  serializeType?: SerializeType;
+  /** Close a channel after this many ms with neither read nor write; 0 disables. Default 120000. */
+  channelMaxIdleMs?: number;
+  /** Largest frame accepted, in bytes (length field + 4). Default 16 MiB. */
+  maxFrameBytes?: number;
+  /** Requests a channel may have in processing before reads pause. Default 1024. */
+  channelMaxPendingRequests?: number;
+  /** Permits for in-flight async calls (invoke, invokeAsync, invokeSync). */
+  asyncPermits?: number;
+  /** Permits for in-flight oneway calls. */
+  onewayPermits?: number;
+  /** Bounded final write when a channel closes, in ms. Default 3000. */
+  closeGraceMs?: number;
+  /** TCP options for sockets this side opens or accepts. */
+  tcp?: TcpOptions;
+  /** Where mqwire logs. Default: NODE_DEBUG=mqwire. */
+  logger?: Logger;
+  /** Codec of the wire format. Default: RocketMQ's. */
+  codec?: Codec<RemotingCommand>;
+}
+
+export interface ResolvedRemotingOptions {
+  readonly serializeType: SerializeType;
+  readonly channelMaxIdleMs: number;
+  readonly maxFrameBytes: number;
+  readonly channelMaxPendingRequests: number;
+  readonly asyncPermits: number;
+  readonly onewayPermits: number;
+  readonly closeGraceMs: number;
+  readonly tcp: TcpOptions;
+  readonly logger: Logger;
+}
+
+/** Validates one integer option; `name` goes into the error message. */
+export function intOption(name: string, value: unknown, fallback: number, min = 0, max = 2 ** 31 - 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`option ${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates one boolean option. */
+export function boolOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new InvalidArgumentError(`option ${name} must be a boolean`);
+  return value;
+}
+
+export function resolveRemotingOptions(
+  o: RemotingOptions,
+  defaults: { asyncPermits: number; onewayPermits: number },
+): ResolvedRemotingOptions {
+  const serializeType = o.serializeType ?? SerializeType.JSON;
+  if (serializeType !== SerializeType.JSON && serializeType !== SerializeType.ROCKETMQ) {
+    throw new InvalidArgumentError("option serializeType must be SerializeType.JSON or SerializeType.ROCKETMQ");
+  }
+  return {
+    serializeType,
+    channelMaxIdleMs: intOption("channelMaxIdleMs", o.channelMaxIdleMs, DEFAULT_CHANNEL_MAX_IDLE_MS),
+    maxFrameBytes: intOption("maxFrameBytes", o.maxFrameBytes, 16 * 1024 * 1024, 64),
+    channelMaxPendingRequests: intOption(
+      "channelMaxPendingRequests",
+      o.channelMaxPendingRequests,
+      DEFAULT_CHANNEL_MAX_PENDING_REQUESTS,
+      1,
+    ),
+    asyncPermits: intOption("asyncPermits", o.asyncPermits, defaults.asyncPermits, 1),
+    onewayPermits: intOption("onewayPermits", o.onewayPermits, defaults.onewayPermits, 1),
+    closeGraceMs: intOption("closeGraceMs", o.closeGraceMs, DEFAULT_CLOSE_GRACE_MS),
+    tcp: Object.freeze({ ...o.tcp }),
+    logger: o.logger ?? defaultLogger,
+  };
+}
+
+/** Options of a RemotingServer. */
+export interface RemotingServerOptions extends RemotingOptions {
+  /** Grace of `shutdown()` when none is given, in ms. Default 10000. */
+  shutdownGraceMs?: number;
+  /** Time a new connection has to send its first bytes, in ms. Default 10000. */
+  handshakeTimeoutMs?: number;
+}
+
+export interface ResolvedServerOptions extends ResolvedRemotingOptions {
+  readonly shutdownGraceMs: number;
+  readonly handshakeTimeoutMs: number;
+}
+
+export function resolveServerOptions(o: RemotingServerOptions = {}): ResolvedServerOptions {
+  return Object.freeze({
+    ...resolveRemotingOptions(o, {
+      asyncPermits: DEFAULT_SERVER_ASYNC_PERMITS,
+      onewayPermits: DEFAULT_SERVER_ONEWAY_PERMITS,
+    }),
+    shutdownGraceMs: intOption("shutdownGraceMs", o.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS),
+    handshakeTimeoutMs: intOption("handshakeTimeoutMs", o.handshakeTimeoutMs, 10_000),
+  });
+}
+
+/** Options of a RemotingClient. */
+export interface RemotingClientOptions extends RemotingOptions {
+  /** Connect time-out, in ms. Default 3000 (RocketMQ's connectTimeoutMillis). */
+  connectTimeoutMs?: number;
+  /** Time-out of a call that names none, in ms. Default 3000. */
+  defaultTimeoutMs?: number;
+  /**
+   * Close the channel when a sync call times out, unless the connect itself used most of the
+   * budget (RocketMQ's clientCloseSocketIfTimeout, default true, with the #7057 guard).
+   */
+  closeSocketIfTimeout?: boolean;
+  /** First reconnect back-off, in ms. Default 100. */
+  reconnectBaseMs?: number;
+  /** Reconnect back-off cap, in ms. Default 10000. */
+  reconnectMaxMs?: number;
+  /** Scan name servers for reachability. Default true (RocketMQ's isScanAvailableNameSrv). */
+  scanNameServers?: boolean;
+  /** Period of the name-server scan, in ms. Default 3000. */
+  nameServerScanMs?: number;
+  /** Opens connections; default picks TCP, Unix or memory by the address. */
+  connector?: Connector;
+}
+
+export interface ResolvedClientOptions extends ResolvedRemotingOptions {
+  readonly connectTimeoutMs: number;
+  readonly defaultTimeoutMs: number;
+  readonly closeSocketIfTimeout: boolean;
+  readonly reconnectBaseMs: number;
+  readonly reconnectMaxMs: number;
+  readonly scanNameServers: boolean;
+  readonly nameServerScanMs: number;
+}
+
+export function resolveClientOptions(o: RemotingClientOptions = {}): ResolvedClientOptions {
+  const reconnectBaseMs = intOption("reconnectBaseMs", o.reconnectBaseMs, DEFAULT_RECONNECT_BASE_MS);
+  const resolved = {
+    ...resolveRemotingOptions(o, {
+      asyncPermits: DEFAULT_CLIENT_ASYNC_PERMITS,
+      onewayPermits: DEFAULT_CLIENT_ONEWAY_PERMITS,
+    }),
+    connectTimeoutMs: intOption("connectTimeoutMs", o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1),
+    defaultTimeoutMs: intOption("defaultTimeoutMs", o.defaultTimeoutMs, DEFAULT_TIMEOUT_MS, 1),
+    closeSocketIfTimeout: boolOption("closeSocketIfTimeout", o.closeSocketIfTimeout, true),
+    reconnectBaseMs,
+    reconnectMaxMs: intOption("reconnectMaxMs", o.reconnectMaxMs, DEFAULT_RECONNECT_MAX_MS, reconnectBaseMs),
+    scanNameServers: boolOption("scanNameServers", o.scanNameServers, true),
+    nameServerScanMs: intOption("nameServerScanMs", o.nameServerScanMs, DEFAULT_NAME_SERVER_SCAN_MS, 10),
+  };
+  return Object.freeze({ ...resolved, tcp: Object.freeze({ connectTimeoutMs: resolved.connectTimeoutMs, ...o.tcp }) });
+}

@@ -1,0 +1,273 @@
+/**
+ * Request dispatch, RocketMQ's `NettyRemotingAbstract.processRequestCommand` in event-loop terms:
+ * code → processor (or the default one) → GO_AWAY while shutting down → rejectRequest → a
+ * concurrency slot or the processor's bounded queue → before-hooks → request pipeline → processor
+ * → after-hooks → reply. Errors become the replies RocketMQ sends (§4, §5 of the reference):
+ * REQUEST_CODE_NOT_SUPPORTED, SYSTEM_BUSY, SYSTEM_ERROR, or an AbortProcessError's own code.
+ *
+ * Hot path: with no hooks, no pipeline and a synchronous processor, a request costs no Promise
+ * and no closure; anything asynchronous falls back to one `async` function per request.
+ */
+import { RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
+import { InvalidArgumentError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { RemotingChannel } from "./channel.js";
+import { AbortProcessError, type RequestPipeline, type RpcHook } from "./hooks.js";
+import {
+  DEFAULT_PROCESSOR_CONCURRENCY,
+  DEFAULT_PROCESSOR_MAX_QUEUE,
+  type ProcessorFunction,
+  type ProcessorOptions,
+  type ProcessorResult,
+  type RequestProcessor,
+  toProcessor,
+} from "./processor.js";
+
+/** RocketMQ sends GO_AWAY during a graceful shutdown only to peers newer than V5_3_1 (475). */
+const GO_AWAY_MIN_VERSION = 476;
+const REJECT_REMARK = "[REJECTREQUEST]system busy, start flow control for a while";
+const OVERLOAD_REMARK = "[OVERLOAD]system busy, start flow control for a while";
+
+/** One registered processor with its own slots and queue (RocketMQ: its own executor). */
+class Registration {
+  active = 0;
+  /** Waiting requests as flat pairs [channel, request, channel, request, ...]: no tuple per entry. */
+  readonly queue: (RemotingChannel | RemotingCommand)[] = [];
+  head = 0;
+  constructor(
+    readonly processor: RequestProcessor,
+    readonly concurrency: number,
+    readonly maxQueue: number,
+  ) {}
+  get queued(): number {
+    return (this.queue.length - this.head) >> 1;
+  }
+}
+
+function resolveProcessorOptions(o: ProcessorOptions = {}): { concurrency: number; maxQueue: number } {
+  const concurrency = o.concurrency ?? DEFAULT_PROCESSOR_CONCURRENCY;
+  const maxQueue = o.maxQueue ?? DEFAULT_PROCESSOR_MAX_QUEUE;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new InvalidArgumentError(`option concurrency must be an integer >= 1, got ${concurrency}`);
+  }
+  if (!Number.isSafeInteger(maxQueue) || maxQueue < 0) {
+    throw new InvalidArgumentError(`option maxQueue must be an integer >= 0, got ${maxQueue}`);
+  }
+  return { concurrency, maxQueue };
+}
+
+/** `UtilAll.exceptionSimpleDesc`: "Name: message, first stack frame". */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const frame = err.stack
+    ?.split("\n")
+    .find((line) => line.trimStart().startsWith("at "))
+    ?.trim();
+  return frame ? `${err.name}: ${err.message}, ${frame}` : `${err.name}: ${err.message}`;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+/** Routes requests to processors and writes their replies. */
+export class Dispatcher {
+  readonly #processors = new Map<number, Registration>();
+  #default: Registration | undefined;
+  #hooks: RpcHook[] = [];
+  #pipeline: RequestPipeline | undefined;
+  #inProcess = 0;
+  #idleWaiters: (() => void)[] = [];
+  readonly #logger: Logger;
+  /** True during a graceful shutdown: new requests from peers > V5_3_1 get GO_AWAY. */
+  shuttingDown = false;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  register(code: number, processor: RequestProcessor | ProcessorFunction, options?: ProcessorOptions): void {
+    if (!Number.isInteger(code)) throw new InvalidArgumentError(`request code must be an integer, got ${code}`);
+    const { concurrency, maxQueue } = resolveProcessorOptions(options);
+    this.#processors.set(code, new Registration(toProcessor(processor), concurrency, maxQueue));
+  }
+
+  registerDefault(processor: RequestProcessor | ProcessorFunction, options?: ProcessorOptions): void {
+    const { concurrency, maxQueue } = resolveProcessorOptions(options);
+    this.#default = new Registration(toProcessor(processor), concurrency, maxQueue);
+  }
+
+  /** The processor registered for `code`, if any (RocketMQ's getProcessorPair). */
+  processorOf(code: number): RequestProcessor | undefined {
+    return this.#processors.get(code)?.processor;
+  }
+
+  registerRpcHook(hook: RpcHook): void {
+    if (!this.#hooks.includes(hook)) this.#hooks = [...this.#hooks, hook];
+  }
+  clearRpcHooks(): void {
+    this.#hooks = [];
+  }
+  get rpcHooks(): readonly RpcHook[] {
+    return this.#hooks;
+  }
+  setRequestPipeline(pipeline: RequestPipeline | undefined): void {
+    this.#pipeline = pipeline;
+  }
+
+  /** Requests taken and not yet finished (running or queued). */
+  get inProcess(): number {
+    return this.#inProcess;
+  }
+
+  /** Resolves when no request is in process (graceful shutdown). */
+  whenIdle(): Promise<void> {
+    if (this.#inProcess === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Takes one request from `channel`. Never throws. */
+  dispatch(channel: RemotingChannel, request: RemotingCommand): void {
+    const reg = this.#processors.get(request.code) ?? this.#default;
+    if (reg === undefined) {
+      this.#reply(channel, request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${request.code} not supported`);
+      this.#logger.warn(`${channel.remoteAddress}: request type ${request.code} not supported`);
+      return;
+    }
+    if (this.shuttingDown && request.version >= GO_AWAY_MIN_VERSION) {
+      this.#reply(channel, request, ResponseCode.GO_AWAY, "please go away");
+      return;
+    }
+    try {
+      if (reg.processor.rejectRequest?.()) {
+        this.#reply(channel, request, ResponseCode.SYSTEM_BUSY, REJECT_REMARK);
+        return;
+      }
+    } catch (err) {
+      this.#reply(channel, request, ResponseCode.SYSTEM_ERROR, describeError(err));
+      return;
+    }
+    if (reg.active >= reg.concurrency) {
+      if (reg.queued >= reg.maxQueue) {
+        this.#reply(channel, request, ResponseCode.SYSTEM_BUSY, OVERLOAD_REMARK);
+        return;
+      }
+      reg.queue.push(channel, request);
+      this.#started(channel);
+      return;
+    }
+    this.#started(channel);
+    this.#run(reg, channel, request);
+  }
+
+  #started(channel: RemotingChannel): void {
+    this.#inProcess++;
+    channel.requestStarted();
+  }
+
+  #finished(reg: Registration, channel: RemotingChannel): void {
+    reg.active--;
+    this.#inProcess--;
+    channel.requestFinished();
+    if (reg.head < reg.queue.length) {
+      const next = reg.queue[reg.head] as RemotingChannel;
+      const req = reg.queue[reg.head + 1] as RemotingCommand;
+      reg.queue[reg.head] = reg.queue[reg.head + 1] = undefined as never;
+      reg.head += 2;
+      if (reg.head === reg.queue.length) {
+        reg.queue.length = 0;
+        reg.head = 0;
+      }
+      this.#run(reg, next, req);
+    } else if (this.#inProcess === 0 && this.#idleWaiters.length > 0) {
+      for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Runs one request in a slot; the fast path stays synchronous. */
+  #run(reg: Registration, channel: RemotingChannel, request: RemotingCommand): void {
+    reg.active++;
+    if (this.#hooks.length === 0 && this.#pipeline === undefined) {
+      let result: ProcessorResult | Promise<ProcessorResult>;
+      try {
+        result = reg.processor.processRequest(request, channel);
+      } catch (err) {
+        this.#fail(channel, request, err);
+        this.#finished(reg, channel);
+        return;
+      }
+      if (!isThenable(result)) {
+        channel.respond(request, result);
+        this.#finished(reg, channel);
+        return;
+      }
+      void this.#settle(reg, channel, request, result);
+      return;
+    }
+    void this.#runWithHooks(reg, channel, request);
+  }
+
+  async #settle(
+    reg: Registration,
+    channel: RemotingChannel,
+    request: RemotingCommand,
+    pending: Promise<ProcessorResult>,
+  ): Promise<void> {
+    try {
+      channel.respond(request, await pending);
+    } catch (err) {
+      this.#fail(channel, request, err);
+    }
+    this.#finished(reg, channel);
+  }
+
+  /** RocketMQ's order: before-hooks → pipeline → processor → after-hooks → reply (§5 step 5). */
+  async #runWithHooks(reg: Registration, channel: RemotingChannel, request: RemotingCommand): Promise<void> {
+    const addr = channel.remoteAddress;
+    const hooks = this.#hooks;
+    try {
+      let hookError: unknown;
+      for (const hook of hooks) {
+        try {
+          await hook.doBeforeRequest(addr, request);
+        } catch (err) {
+          if (err instanceof AbortProcessError) throw err;
+          hookError ??= err;
+        }
+      }
+      if (this.#pipeline) await this.#pipeline.execute({ channel, remoteAddress: addr, localAddress: channel.localAddress }, request);
+      const response =
+        hookError === undefined
+          ? await reg.processor.processRequest(request, channel)
+          : RemotingCommand.createResponse(ResponseCode.SYSTEM_ERROR);
+      for (const hook of hooks) {
+        try {
+          await hook.doAfterResponse(addr, request, response ?? null);
+        } catch (err) {
+          if (err instanceof AbortProcessError) throw err;
+          hookError ??= err;
+        }
+      }
+      if (hookError !== undefined) throw hookError;
+      channel.respond(request, response);
+    } catch (err) {
+      this.#fail(channel, request, err);
+    }
+    this.#finished(reg, channel);
+  }
+
+  /** A processor, hook or pipeline failed: AbortProcessError's code, else SYSTEM_ERROR. */
+  #fail(channel: RemotingChannel, request: RemotingCommand, err: unknown): void {
+    if (err instanceof AbortProcessError) {
+      this.#reply(channel, request, err.responseCode, err.errorMessage);
+      return;
+    }
+    this.#logger.warn(`${channel.remoteAddress}: processing request code ${request.code} failed: ${describeError(err)}`);
+    this.#reply(channel, request, ResponseCode.SYSTEM_ERROR, describeError(err));
+  }
+
+  #reply(channel: RemotingChannel, request: RemotingCommand, code: number, remark: string | null): void {
+    // respond() drops replies to oneway requests, as RocketMQ 5.x does on every error path.
+    channel.respond(request, RemotingCommand.createResponse(code, remark));
+  }
+}

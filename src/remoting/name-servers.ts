@@ -1,0 +1,128 @@
+/**
+ * Name-server addresses as RocketMQ's NettyRemotingClient keeps them (§9.2 of the reference): a
+ * shuffled list, a sticky choice that moves on (round robin from a random start) only when the
+ * chosen one is unusable, and a periodic reachability scan behind getAvailableNameServerList.
+ */
+import { ConnectError, TimeoutError } from "../errors.js";
+import type { RemotingChannel } from "./channel.js";
+
+/** Fisher–Yates; RocketMQ shuffles a changed list so clients spread over name servers. */
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** What the name-server list needs from the client. */
+export interface NameServerLinks {
+  /** The channel of `addr`, connecting when needed (bounded by `deadlineAt`). */
+  connect(addr: string, deadlineAt: number): Promise<RemotingChannel>;
+  /** The active channel of `addr`, if any, without connecting. */
+  peek(addr: string): RemotingChannel | undefined;
+  /** Closes the channel of `addr`. */
+  close(addr: string): void;
+}
+
+export class NameServers {
+  #list: string[] = [];
+  #chosen: string | undefined;
+  /** RocketMQ's namesrvIndex: starts at a random value in [0, 999). */
+  #index: number;
+  readonly #available = new Set<string>();
+  readonly #links: NameServerLinks;
+  readonly #random: () => number;
+  #scanTimer: NodeJS.Timeout | undefined;
+
+  constructor(links: NameServerLinks, random: () => number = Math.random) {
+    this.#links = links;
+    this.#random = random;
+    this.#index = Math.floor(random() * 999);
+  }
+
+  /** Replaces the list. A change (size or members) shuffles it; a dropped choice is closed. */
+  update(addrs: readonly string[]): void {
+    const unique = [...new Set(addrs)];
+    const changed = unique.length !== this.#list.length || unique.some((a) => !this.#list.includes(a));
+    if (!changed) return;
+    this.#list = shuffled(unique, this.#random);
+    if (this.#chosen !== undefined && !this.#list.includes(this.#chosen)) {
+      this.#links.close(this.#chosen);
+      this.#chosen = undefined;
+    }
+    for (const addr of this.#available) if (!this.#list.includes(addr)) this.#available.delete(addr);
+  }
+
+  get list(): string[] {
+    return [...this.#list];
+  }
+  /** The sticky choice, if one was made. */
+  get chosen(): string | undefined {
+    return this.#chosen;
+  }
+  /** Addresses the last scans reached. */
+  get available(): string[] {
+    return this.#list.filter((a) => this.#available.has(a));
+  }
+
+  /**
+   * The channel of "the name server": the sticky choice while its channel is active; otherwise
+   * the next addresses in round-robin order, each tried once, until one connects (fail-over).
+   */
+  async channel(deadlineAt: number): Promise<RemotingChannel> {
+    if (this.#chosen !== undefined) {
+      const active = this.#links.peek(this.#chosen);
+      if (active) return active;
+    }
+    const size = this.#list.length;
+    if (size === 0) throw new ConnectError("no name server address: call updateNameServerAddressList first");
+    let lastError: unknown;
+    for (let i = 0; i < size; i++) {
+      if (Date.now() >= deadlineAt) throw new TimeoutError("connecting to a name server used up the call's time-out");
+      this.#index = (this.#index + 1) | 0;
+      const addr = this.#list[Math.abs(this.#index) % size]!;
+      try {
+        const channel = await this.#links.connect(addr, deadlineAt);
+        this.#chosen = addr;
+        this.#available.add(addr);
+        return channel;
+      } catch (err) {
+        lastError = err;
+        this.#available.delete(addr);
+      }
+    }
+    throw new ConnectError(`no name server reachable among ${this.#list.join(", ")}`, { cause: lastError });
+  }
+
+  /** One reachability pass over the list (RocketMQ's scanAvailableNameSrv). */
+  async scan(timeoutMs: number): Promise<void> {
+    await Promise.all(
+      this.#list.map(async (addr) => {
+        try {
+          await this.#links.connect(addr, Date.now() + timeoutMs);
+          this.#available.add(addr);
+        } catch {
+          this.#available.delete(addr);
+        }
+      }),
+    );
+  }
+
+  /** Scans now and then every `periodMs` until stopped. The timer does not keep the process alive. */
+  startScan(periodMs: number, timeoutMs: number): void {
+    if (this.#scanTimer) return;
+    const run = (): void => {
+      void this.scan(timeoutMs).finally(() => {
+        if (this.#scanTimer) this.#scanTimer = setTimeout(run, periodMs).unref();
+      });
+    };
+    this.#scanTimer = setTimeout(run, 0).unref();
+  }
+
+  stopScan(): void {
+    clearTimeout(this.#scanTimer);
+    this.#scanTimer = undefined;
+  }
+}

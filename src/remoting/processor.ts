@@ -1,0 +1,47 @@
+/**
+ * Request processors (RocketMQ's NettyRequestProcessor) and how they are registered: per request
+ * code, each with its own concurrency limit and queue (RocketMQ pairs each processor with its own
+ * executor), plus a default processor for codes nobody registered.
+ */
+import type { RemotingCommand } from "../codec/remoting-command.js";
+import type { RemotingChannel } from "./channel.js";
+
+/**
+ * What a processor returns: a response to send now, or nothing (`null`/`undefined`) to answer
+ * later through `channel.respond(request, response)` (RocketMQ 5.x long polling) or not at all.
+ */
+export type ProcessorResult = RemotingCommand | null | undefined;
+
+/** Handles requests of one or more codes. */
+export interface RequestProcessor {
+  /**
+   * Processes one request. `channel` is where it came from: keep it with the request to answer
+   * later, or push requests back to the peer (`server.invoke(channel, ...)`). May return a Promise.
+   */
+  processRequest(request: RemotingCommand, channel: RemotingChannel): ProcessorResult | Promise<ProcessorResult>;
+  /** True to refuse work for now: the peer gets SYSTEM_BUSY "[REJECTREQUEST]". */
+  rejectRequest?(): boolean;
+}
+
+/** A processor written as a plain function. */
+export type ProcessorFunction = RequestProcessor["processRequest"];
+
+/** Per-processor limits. */
+export interface ProcessorOptions {
+  /**
+   * Requests processed at once (a Promise-returning processor holds its slot until it settles).
+   * Default 64. RocketMQ gives most processors an 8–16 thread pool; on one event loop, a slot is
+   * cheap and the limit is about fairness between codes, not threads.
+   */
+  concurrency?: number;
+  /** Requests waiting for a slot before SYSTEM_BUSY "[OVERLOAD]". Default 10000. */
+  maxQueue?: number;
+}
+
+export const DEFAULT_PROCESSOR_CONCURRENCY = 64;
+export const DEFAULT_PROCESSOR_MAX_QUEUE = 10_000;
+
+/** Normalises a function or object into a RequestProcessor. */
+export function toProcessor(p: RequestProcessor | ProcessorFunction): RequestProcessor {
+  return typeof p === "function" ? { processRequest: p } : p;
+}

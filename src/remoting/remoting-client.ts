@@ -1,0 +1,192 @@
+/**
+ * RemotingClient (RocketMQ's NettyRemotingClient): one channel per address, opened once however
+ * many calls race for it; invoke / invokeSync / invokeAsync / invokeOneway, with `addr` null
+ * meaning "a name server"; processors for the requests a server pushes; name-server selection,
+ * fail-over and reachability scan.
+ */
+import type { RemotingCommand } from "../codec/remoting-command.js";
+import { ConnectError, InvalidArgumentError, isMqwireError, ErrorCodes } from "../errors.js";
+import { type RemotingClientOptions, type ResolvedClientOptions, resolveClientOptions } from "../options.js";
+import { defaultConnector } from "../transport/routing.js";
+import type { Connector } from "../transport/transport.js";
+import type { RemotingChannel } from "./channel.js";
+import { ChannelTable } from "./channel-table.js";
+import { NameServers } from "./name-servers.js";
+import { type InvokeCallback, type InvokeOptions, RemotingService, runCallback } from "./remoting-service.js";
+
+/** RocketMQ closes a timed-out sync call's channel only when time was left (#7057's guard). */
+const CLOSE_GUARD_MIN_MS = 100;
+
+export class RemotingClient extends RemotingService {
+  readonly options: ResolvedClientOptions;
+  readonly #connector: Connector;
+  readonly #table: ChannelTable;
+  readonly #nameServers: NameServers;
+  /** Channel → the address it was opened for (the table's key). */
+  readonly #addrOf = new WeakMap<RemotingChannel, string>();
+  #state: "new" | "running" | "stopped" = "new";
+
+  constructor(options: RemotingClientOptions = {}) {
+    const resolved = resolveClientOptions(options);
+    super(resolved, options.codec);
+    this.options = resolved;
+    this.#connector = options.connector ?? defaultConnector(resolved.tcp);
+    this.#table = new ChannelTable((addr) => this.#open(addr), resolved.reconnectBaseMs, resolved.reconnectMaxMs);
+    this.#nameServers = new NameServers({
+      connect: (addr, deadlineAt) => this.#table.get(addr, deadlineAt),
+      peek: (addr) => this.#table.peek(addr),
+      close: (addr) => this.#table.close(addr),
+    });
+  }
+
+  /** Starts the name-server scan (when enabled). Calls work without start() too. */
+  async start(): Promise<void> {
+    if (this.#state === "stopped") throw new InvalidArgumentError("client is shut down");
+    this.#state = "running";
+    if (this.options.scanNameServers) {
+      this.#nameServers.startScan(this.options.nameServerScanMs, this.options.connectTimeoutMs);
+    }
+  }
+
+  /** Closes every channel; pending calls fail with ChannelClosedError. */
+  async shutdown(): Promise<void> {
+    this.#state = "stopped";
+    this.#nameServers.stopScan();
+    const channels = this.#table.channels();
+    await Promise.all(
+      channels.map(
+        (channel) =>
+          new Promise<void>((resolve) => {
+            channel.engine.once("close", () => resolve());
+            channel.close();
+            if (!channel.isActive) resolve();
+          }),
+      ),
+    );
+    this.#table.clear();
+  }
+
+  async #open(addr: string): Promise<RemotingChannel> {
+    if (this.#state === "stopped") throw new ConnectError(`connect to ${addr} failed: client is shut down`);
+    // RocketMQ's client fires CONNECT when the connect is issued, ACTIVE when it succeeded.
+    this.emit("connect", addr, undefined);
+    const duplex = await this.#connector.open(addr);
+    const channel = this.createChannel(duplex, false);
+    this.#addrOf.set(channel, addr);
+    if (!channel.isActive) throw new ConnectError(`connection to ${addr} closed at once`);
+    this.emit("active", addr, channel);
+    return channel;
+  }
+
+  protected channelClosed(channel: RemotingChannel): void {
+    const addr = this.#addrOf.get(channel);
+    if (addr !== undefined) this.#table.remove(addr, channel);
+  }
+
+  #deadline(timeoutMs: number | undefined): number {
+    const t = timeoutMs ?? this.options.defaultTimeoutMs;
+    if (!(t >= 0)) throw new InvalidArgumentError(`timeoutMs must be >= 0, got ${t}`);
+    return Date.now() + t;
+  }
+
+  #channel(addr: string | null, deadlineAt: number): Promise<RemotingChannel> {
+    if (this.#state === "stopped") return Promise.reject(new ConnectError("client is shut down"));
+    return addr === null ? this.#nameServers.channel(deadlineAt) : this.#table.get(addr, deadlineAt);
+  }
+
+  /**
+   * Sends `request` to `addr` (null: a name server) and resolves with the response. Rejects with
+   * MQW_ERR_TIMEOUT, MQW_ERR_CONNECT, MQW_ERR_SEND, MQW_ERR_CHANNEL_CLOSED,
+   * MQW_ERR_TOO_MANY_REQUESTS or the signal's reason.
+   */
+  async invoke(addr: string | null, request: RemotingCommand, options: InvokeOptions = {}): Promise<RemotingCommand> {
+    const deadlineAt = this.#deadline(options.timeoutMs);
+    const channel = await this.#channel(addr, deadlineAt);
+    return this.invokeChannel(channel, request, deadlineAt, options.signal, true);
+  }
+
+  /**
+   * RocketMQ's invokeSync: as `invoke`, and on a time-out the channel is closed (when
+   * closeSocketIfTimeout, and unless the connect used most of the budget: RocketMQ #7057).
+   */
+  async invokeSync(addr: string | null, request: RemotingCommand, timeoutMs?: number): Promise<RemotingCommand> {
+    const startedAt = Date.now();
+    const deadlineAt = this.#deadline(timeoutMs);
+    const channel = await this.#channel(addr, deadlineAt);
+    const remaining = deadlineAt - Date.now();
+    try {
+      const response = await this.invokeChannel(channel, request, deadlineAt, undefined, true);
+      return response;
+    } catch (err) {
+      if (isMqwireError(err, ErrorCodes.TIMEOUT) && this.options.closeSocketIfTimeout) {
+        const total = deadlineAt - startedAt;
+        if (remaining > CLOSE_GUARD_MIN_MS || remaining > total / 4) {
+          this.logger.warn(`invokeSync: closing ${channel} because of a time-out`);
+          channel.close();
+        }
+      } else if (isMqwireError(err, ErrorCodes.SEND)) channel.close();
+      throw err;
+    }
+  }
+
+  /** RocketMQ's invokeAsync: the callback's operationSucceed or operationFail runs exactly once. */
+  invokeAsync(addr: string | null, request: RemotingCommand, timeoutMs: number, callback: InvokeCallback): void {
+    this.invoke(addr, request, { timeoutMs }).then(
+      (response) => runCallback(callback, response, null, this.logger),
+      (error: Error) => runCallback(callback, null, error, this.logger),
+    );
+  }
+
+  /** RocketMQ's invokeOneway: resolves once the request is written; no response is expected. */
+  async invokeOneway(addr: string | null, request: RemotingCommand, timeoutMs?: number): Promise<void> {
+    const deadlineAt = this.#deadline(timeoutMs);
+    const channel = await this.#channel(addr, deadlineAt);
+    await this.invokeChannelOneway(channel, request, deadlineAt, undefined, true);
+  }
+
+  /** Replaces the name-server list (shuffled on change; a dropped choice is closed). */
+  updateNameServerAddressList(addrs: readonly string[]): void {
+    this.#nameServers.update(addrs);
+  }
+  getNameServerAddressList(): string[] {
+    return this.#nameServers.list;
+  }
+  /** Name servers the reachability scan (or a call) last reached. */
+  getAvailableNameServerList(): string[] {
+    return this.#nameServers.available;
+  }
+  /** The name server calls with `addr` null go to now, if chosen. */
+  get chosenNameServer(): string | undefined {
+    return this.#nameServers.chosen;
+  }
+  /** Runs one reachability scan now. */
+  scanNameServers(): Promise<void> {
+    return this.#nameServers.scan(this.options.connectTimeoutMs);
+  }
+
+  /** Closes the channels of these addresses; their pending calls fail at once. */
+  closeChannels(addrs: readonly string[]): void {
+    for (const addr of addrs) this.#table.close(addr);
+  }
+
+  /** RocketMQ's isChannelWritable: the channel's writability, true when there is no channel. */
+  isChannelWritable(addr: string): boolean {
+    return this.#table.peek(addr)?.isWritable ?? true;
+  }
+
+  /** Connects (or reuses the channel) and reports whether `addr` answers. */
+  async isAddressReachable(addr: string): Promise<boolean> {
+    if (!addr) return false;
+    try {
+      const channel = await this.#table.get(addr, Date.now() + this.options.connectTimeoutMs);
+      return channel.isActive;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The active channel of `addr`, if any (for diagnostics and tests). */
+  channelOf(addr: string): RemotingChannel | undefined {
+    return this.#table.peek(addr);
+  }
+}

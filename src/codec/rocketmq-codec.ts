@@ -1,0 +1,284 @@
+/**
+ * RocketMQ framing (reference §1; Java `NettyEncoder` / `NettyDecoder` over Netty's
+ * `LengthFieldBasedFrameDecoder(16777216, 0, 4, 0, 4)`):
+ *
+ *   int32 length = 4 + headerLen + bodyLen | int32 (serializeType << 24 | headerLen) | header | body
+ *
+ * The decoder is pure and incremental. Whole frames inside a chunk are parsed in place; a frame
+ * that spans chunks is kept as a list of chunk references and copied once, when complete.
+ *
+ * Memory: a decoded body is a view into the bytes received (zero-copy), so it keeps the whole
+ * received chunk (often 64 KiB from a socket read) alive for as long as the command is referenced.
+ * Copy the body (`Buffer.from(cmd.body)`) before storing it for long.
+ */
+import { FrameTooLargeError, InvalidArgumentError, MalformedFrameError } from "../errors.js";
+import type { Codec, DecoderLimits, FrameDecoder, SniffResult } from "./codec.js";
+import { type RemotingCommand, SerializeType } from "./remoting-command.js";
+import {
+  decodeJsonHeader,
+  decodeRocketmqHeader,
+  encodeJsonHeader,
+  encodeRocketmqHeader,
+} from "./rocketmq-header.js";
+
+/** Default maximum frame size, 16 MiB, as `com.rocketmq.remoting.frameMaxLength` (counts the length field). */
+export const DEFAULT_MAX_FRAME_BYTES = 16_777_216;
+/** Smallest accepted maxFrameBytes: a length field and a header-length word. */
+const MIN_MAX_FRAME_BYTES = 8;
+/** Largest accepted maxFrameBytes: Netty's int maximum. */
+const MAX_MAX_FRAME_BYTES = 0x7fff_ffff;
+/** The 24 bits of the header-length word. */
+const MAX_HEADER_BYTES = 0xff_ffff;
+/** Bytes before the header: the length field and the header-length word. */
+const PREFIX_BYTES = 8;
+
+/** Options of a RocketmqCodec. */
+export interface RocketmqCodecOptions {
+  /** Largest frame accepted by its decoders and `sniff`, length field included, in bytes. Default 16 MiB. */
+  maxFrameBytes?: number;
+}
+
+function resolveMaxFrameBytes(value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < MIN_MAX_FRAME_BYTES || value > MAX_MAX_FRAME_BYTES) {
+    throw new InvalidArgumentError(
+      `maxFrameBytes must be an integer from ${MIN_MAX_FRAME_BYTES} to ${MAX_MAX_FRAME_BYTES}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Checks a length field; returns the whole frame size (length + 4). Runs before any allocation. */
+function frameBytesOf(length: number, maxFrameBytes: number): number {
+  if (length < 4) throw new MalformedFrameError("length-too-small", `frame length ${length} is below 4`);
+  const frameBytes = length + 4;
+  if (frameBytes > maxFrameBytes) throw new FrameTooLargeError(frameBytes, maxFrameBytes);
+  return frameBytes;
+}
+
+/**
+ * Parses the frame whose header-length word starts at `start` and whose length field said
+ * `length`. The body is a view into `buf`, or null when empty (as Java).
+ */
+function parseFrame(buf: Buffer, start: number, length: number): RemotingCommand {
+  const word = buf.readUInt32BE(start);
+  const type = word >>> 24;
+  const headerLen = word & MAX_HEADER_BYTES;
+  if (type !== SerializeType.JSON && type !== SerializeType.ROCKETMQ) {
+    throw new MalformedFrameError("serialize-type", `unknown serialize type ${type}`);
+  }
+  if (headerLen > length - 4) {
+    throw new MalformedFrameError(
+      "header-length",
+      `header length ${headerLen} exceeds frame length ${length}`,
+    );
+  }
+  const headerStart = start + 4;
+  const headerEnd = headerStart + headerLen;
+  const cmd =
+    type === SerializeType.ROCKETMQ
+      ? decodeRocketmqHeader(buf, headerStart, headerEnd)
+      : decodeJsonHeader(buf, headerStart, headerEnd);
+  const end = start + length;
+  if (end > headerEnd) cmd.body = buf.subarray(headerEnd, end);
+  return cmd;
+}
+
+/** The incremental RocketMQ frame decoder; see the module comment. */
+class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
+  readonly #maxFrameBytes: number;
+  /** Pieces of the one frame not yet complete, in order. */
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  /** Size of the pending frame once its length field is known, else 0. */
+  #frameBytes = 0;
+  #error: unknown = null;
+
+  constructor(maxFrameBytes: number) {
+    this.#maxFrameBytes = maxFrameBytes;
+  }
+
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  push(chunk: Buffer): RemotingCommand[] {
+    if (this.#error !== null) throw this.#error;
+    try {
+      return this.#push(chunk);
+    } catch (err) {
+      // A framing error leaves the stream position unknown: stay failed, as Netty closes the channel.
+      this.#error = err;
+      this.#chunks = [];
+      this.#buffered = 0;
+      throw err;
+    }
+  }
+
+  #push(chunk: Buffer): RemotingCommand[] {
+    const frames: RemotingCommand[] = [];
+    let offset = 0;
+    if (this.#buffered > 0) {
+      offset = this.#completePending(chunk, frames);
+      if (offset < 0) return frames;
+    }
+    const size = chunk.length;
+    while (size - offset >= 4) {
+      const frameBytes = frameBytesOf(chunk.readUInt32BE(offset), this.#maxFrameBytes);
+      if (size - offset < frameBytes) {
+        this.#frameBytes = frameBytes;
+        break;
+      }
+      frames.push(parseFrame(chunk, offset + 4, frameBytes - 4));
+      offset += frameBytes;
+    }
+    if (offset < size) {
+      this.#chunks.push(offset === 0 ? chunk : chunk.subarray(offset));
+      this.#buffered = size - offset;
+    }
+    return frames;
+  }
+
+  /**
+   * Adds `chunk` to the pending frame. Returns how many bytes of `chunk` completed it (the frame
+   * is then parsed into `frames`), or -1 when the whole chunk was taken and the frame still waits.
+   */
+  #completePending(chunk: Buffer, frames: RemotingCommand[]): number {
+    if (this.#frameBytes === 0) {
+      if (this.#buffered + chunk.length < 4) {
+        this.#append(chunk);
+        return -1;
+      }
+      this.#frameBytes = frameBytesOf(this.#readLength(chunk), this.#maxFrameBytes);
+    }
+    const missing = this.#frameBytes - this.#buffered;
+    if (chunk.length < missing) {
+      this.#append(chunk);
+      return -1;
+    }
+    const frame = Buffer.allocUnsafe(this.#frameBytes);
+    let pos = 0;
+    for (const piece of this.#chunks) pos += piece.copy(frame, pos);
+    chunk.copy(frame, pos, 0, missing);
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#frameBytes = 0;
+    frames.push(parseFrame(frame, 4, frame.length - 4));
+    return missing;
+  }
+
+  #append(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+  }
+
+  /** The length field when its 4 bytes straddle the buffered pieces and `chunk`. */
+  #readLength(chunk: Buffer): number {
+    let value = 0;
+    let n = 0;
+    for (const piece of this.#chunks) {
+      for (let i = 0; i < piece.length && n < 4; i++, n++) value = value * 256 + piece[i]!;
+    }
+    for (let i = 0; n < 4; i++, n++) value = value * 256 + chunk[i]!;
+    return value;
+  }
+}
+
+/**
+ * Encodes `cmd` as chunks to write in order: one buffer with the length field, the header-length
+ * word and the header, then the body as its own chunk (never copied; omitted when null or empty).
+ * Throws InvalidArgumentError for an unknown serialize type, a field its header cannot hold, a
+ * header over 16 MiB - 1 or a frame over 2 GiB.
+ */
+function encodeCommand(cmd: RemotingCommand): Buffer[] {
+  const type = cmd.serializeType;
+  let head: Buffer;
+  if (type === SerializeType.JSON) head = encodeJsonHeader(cmd, PREFIX_BYTES);
+  else if (type === SerializeType.ROCKETMQ) head = encodeRocketmqHeader(cmd, PREFIX_BYTES);
+  else throw new InvalidArgumentError(`serializeType must be 0 (JSON) or 1 (ROCKETMQ), got ${type}`);
+  const headerLen = head.length - PREFIX_BYTES;
+  if (headerLen > MAX_HEADER_BYTES) {
+    throw new InvalidArgumentError(
+      `header of ${headerLen} bytes exceeds the 24-bit limit of ${MAX_HEADER_BYTES}`,
+    );
+  }
+  const body = cmd.body;
+  const bodyLen = body === null ? 0 : body.length;
+  const length = 4 + headerLen + bodyLen;
+  if (length > 0x7fff_ffff)
+    throw new InvalidArgumentError(`frame of ${length} bytes exceeds the int32 length field`);
+  head.writeInt32BE(length, 0);
+  head.writeUInt32BE(((type << 24) | headerLen) >>> 0, 4);
+  return bodyLen === 0 ? [head] : [head, body!];
+}
+
+/** RocketMQ's wire format as a Codec: the default codec, since it has no magic bytes to sniff. */
+export class RocketmqCodec implements Codec<RemotingCommand> {
+  readonly name = "rocketmq";
+  /** Default limit of the decoders this codec creates, and the limit `sniff` applies. */
+  readonly maxFrameBytes: number;
+
+  constructor(options: RocketmqCodecOptions = {}) {
+    this.maxFrameBytes = resolveMaxFrameBytes(options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
+    Object.freeze(this);
+  }
+
+  /**
+   * "need-more" below 8 bytes; "yes" when the length is at least 4 and within maxFrameBytes, the
+   * type byte is 0 or 1 and the header fits; else "no". An HTTP/2 preface ("PRI " = 1347569956)
+   * or a TLS record (0x16 0x03 ...) reads as a length far over 16 MiB, so both are refused.
+   */
+  sniff(head: Buffer): SniffResult {
+    if (head.length < PREFIX_BYTES) return "need-more";
+    const length = head.readUInt32BE(0);
+    const word = head.readUInt32BE(4);
+    if (length < 4 || length + 4 > this.maxFrameBytes) return "no";
+    if (word >>> 24 > 1) return "no";
+    return (word & MAX_HEADER_BYTES) <= length - 4 ? "yes" : "no";
+  }
+
+  /** A fresh decoder; `limits.maxFrameBytes` overrides this codec's limit. */
+  createDecoder(limits: DecoderLimits = {}): FrameDecoder<RemotingCommand> {
+    return new RocketmqFrameDecoder(resolveMaxFrameBytes(limits.maxFrameBytes, this.maxFrameBytes));
+  }
+
+  /** See `encodeFrame`; the body is a separate chunk. */
+  encode(cmd: RemotingCommand): Buffer[] {
+    return encodeCommand(cmd);
+  }
+}
+
+/** The codec with default options (16 MiB frames). */
+export const rocketmqCodec: RocketmqCodec = new RocketmqCodec();
+
+/** A RocketmqCodec with `options`, validated once (InvalidArgumentError names the bad option). */
+export function createRocketmqCodec(options: RocketmqCodecOptions = {}): RocketmqCodec {
+  return new RocketmqCodec(options);
+}
+
+/** `cmd` as one whole frame, length field included (a copy; for tools and tests, not hot paths). */
+export function encodeFrame(cmd: RemotingCommand): Buffer {
+  const chunks = encodeCommand(cmd);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/**
+ * Decodes exactly one whole frame, length field included. The frame limits of the decoder apply
+ * (`maxFrameBytes`, default 16 MiB). Throws MalformedFrameError "truncated" when `buf` is shorter
+ * than the frame and InvalidArgumentError when bytes follow it.
+ */
+export function decodeFrame(buf: Buffer, options: RocketmqCodecOptions = {}): RemotingCommand {
+  const maxFrameBytes = resolveMaxFrameBytes(options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
+  if (buf.length < 4) throw new MalformedFrameError("truncated", `${buf.length} bytes hold no length field`);
+  const frameBytes = frameBytesOf(buf.readUInt32BE(0), maxFrameBytes);
+  if (buf.length < frameBytes) {
+    throw new MalformedFrameError("truncated", `frame of ${frameBytes} bytes truncated to ${buf.length}`);
+  }
+  if (buf.length > frameBytes) {
+    throw new InvalidArgumentError(
+      `${buf.length - frameBytes} bytes follow the frame of ${frameBytes} bytes`,
+    );
+  }
+  return parseFrame(buf, 4, frameBytes - 4);
+}

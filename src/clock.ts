@@ -1,0 +1,28 @@
+/**
+ * Time and timers, injected so unit tests run on a fake clock (STYLE.md rule 10). Deadlines are
+ * absolute epoch ms of this clock, combined with min and clamped before setTimeout (grpc-js
+ * `src/deadline.ts`).
+ */
+
+/** Clock and timer functions. */
+export interface Clock {
+  /** Wall-clock epoch ms. */
+  now(): number;
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real clock: `Date.now` and Node's ref'd timers. */
+export const systemClock: Clock = {
+  now: Date.now,
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** Largest delay setTimeout honours (2^31-1 ms); Node turns longer ones into 1 ms. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/** Delay until `deadlineAt`, clamped to what setTimeout accepts. */
+export function delayUntil(deadlineAt: number, now: number): number {
+  return Math.min(Math.max(deadlineAt - now, 0), MAX_TIMER_DELAY_MS);
+}

@@ -1,0 +1,346 @@
+/**
+ * The protocol engine: one per connection, between the network driver (a Transport) and the
+ * channel (a FrameHandler). Bytes in become frames out, synchronously and in order; frames to
+ * send become chunks for the transport. Qpid's split (qpid-java `ProtocolEngine`,
+ * `MultiVersionProtocolEngine`): the driver owns the socket and never waits on the engine; the
+ * engine never blocks the driver, it only decodes and routes, and pauses reading when the
+ * handler says its queue is full (ws `lib/receiver.js` → `socket.pause()`).
+ *
+ * Policy stays above: idle events are forwarded, not acted on (the channel closes on all-idle, as
+ * RocketMQ's `NettyConnectManageHandler.userEventTriggered` does after `IdleStateHandler` fires).
+ */
+import { EventEmitter } from "node:events";
+import type { Codec, FrameDecoder } from "../codec/codec.js";
+import { ChannelClosedError, InvalidArgumentError, SendError } from "../errors.js";
+import { defaultLogger, type Logger } from "../logger.js";
+import type { IdleKind, IdleOptions, Transport } from "../transport/transport.js";
+import type { FrameHandler } from "./frame-handler.js";
+import { DEFAULT_MAX_SNIFF_BYTES, Negotiator } from "./negotiator.js";
+
+/** Largest frame accepted: 16 MiB, RocketMQ's `com.rocketmq.remoting.frameMaxLength` default. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/** Time a peer has to send enough bytes to choose a codec (Qpid: guard against silent peers). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Time a graceful close waits for the peer before destroying the transport. */
+export const DEFAULT_CLOSE_GRACE_MS = 3_000;
+
+/** Options of one protocol engine. */
+export interface ProtocolEngineOptions<F> {
+  /** Candidate codecs in sniff order (catch-all last); at least one. */
+  codecs: readonly Codec<F>[];
+  /**
+   * Choose the codec from the peer's first bytes (server side). Default true. A client, which
+   * speaks first and knows what it speaks, passes `false` with exactly one codec.
+   */
+  negotiate?: boolean;
+  /** Largest frame the decoder accepts, in bytes. Default 16 MiB. */
+  maxFrameBytes?: number;
+  /** Deadline for negotiation from `start()`, in ms; 0 disables it. Default 10000. */
+  handshakeTimeoutMs?: number;
+  /** Most bytes sniffed before a "no" decision. Default 64. */
+  maxSniffBytes?: number;
+  /** Idle thresholds passed to `transport.setIdle` at start; unset leaves the transport's own. */
+  idle?: IdleOptions;
+  /** Default grace of `close()`, in ms. Default 3000. */
+  closeGraceMs?: number;
+  /** Where close reasons go. Default: NODE_DEBUG=mqwire. */
+  logger?: Logger;
+}
+
+interface ResolvedOptions<F> {
+  readonly codecs: readonly Codec<F>[];
+  readonly negotiate: boolean;
+  readonly maxFrameBytes: number;
+  readonly handshakeTimeoutMs: number;
+  readonly maxSniffBytes: number;
+  readonly idle: IdleOptions | undefined;
+  readonly closeGraceMs: number;
+  readonly logger: Logger;
+}
+
+function nonNegativeInt(name: string, value: number | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates engine options once (STYLE.md rule 2) and returns a frozen copy. */
+export function resolveEngineOptions<F>(options: ProtocolEngineOptions<F>): ResolvedOptions<F> {
+  const codecs = options?.codecs;
+  if (!Array.isArray(codecs) || codecs.length === 0) {
+    throw new InvalidArgumentError("codecs must be a non-empty array of Codec");
+  }
+  const negotiate = options.negotiate ?? true;
+  if (!negotiate && codecs.length !== 1) {
+    throw new InvalidArgumentError("negotiate: false needs exactly one codec");
+  }
+  return Object.freeze({
+    codecs: Object.freeze(codecs.slice()),
+    negotiate,
+    maxFrameBytes: nonNegativeInt("maxFrameBytes", options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1),
+    handshakeTimeoutMs: nonNegativeInt(
+      "handshakeTimeoutMs",
+      options.handshakeTimeoutMs,
+      DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    ),
+    maxSniffBytes: nonNegativeInt("maxSniffBytes", options.maxSniffBytes, DEFAULT_MAX_SNIFF_BYTES, 1),
+    idle: options.idle === undefined ? undefined : Object.freeze({ ...options.idle }),
+    closeGraceMs: nonNegativeInt("closeGraceMs", options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS),
+    logger: options.logger ?? defaultLogger,
+  });
+}
+
+/** Events of a protocol engine, for its owner (channel, server registry). */
+export interface ProtocolEngineEvents<F> {
+  /** The transport can take writes again after `send` returned false (server back-pressure). */
+  drain: [];
+  /** Negotiation chose a codec (server side); not emitted when the codec was given. */
+  negotiated: [codec: Codec<F>];
+  /** The connection is gone; fired right after `handler.onClose`, once. */
+  close: [error: Error | undefined];
+}
+
+/**
+ * Drives one connection: negotiates the codec (when asked), decodes bytes into frames for a
+ * FrameHandler, encodes frames to the transport, forwards idle and drain, applies read
+ * back-pressure, and closes exactly once.
+ *
+ * Sending before negotiation completes throws `SendError` (`MQW_ERR_SEND`): in RocketMQ the server
+ * never speaks first, and a client passes its single codec with `negotiate: false`, so a send
+ * without a codec is a bug, not something to queue. Sending after `close`/`destroy` throws
+ * `ChannelClosedError` (`MQW_ERR_CHANNEL_CLOSED`).
+ *
+ * `handler.onClose` runs once: synchronously inside `destroy()` and on decode, handler or
+ * negotiation errors; after the transport's `close` event for a graceful `close()` or a peer close.
+ * After `close()` or `destroy()` inbound bytes are no longer decoded.
+ */
+export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
+  readonly #transport: Transport;
+  readonly #options: ResolvedOptions<F>;
+  #handler: FrameHandler<F> | undefined;
+  #codec: Codec<F> | undefined;
+  #decoder: FrameDecoder<F> | undefined;
+  #negotiator: Negotiator<F> | undefined;
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  #paused = false;
+  /** No more sends or decoding: close() or destroy() was called, or the transport closed. */
+  #closing = false;
+  /** destroy() was called (the transport is gone or going). */
+  #destroyed = false;
+  /** onClose delivered. */
+  #finished = false;
+  #closeError: Error | undefined;
+
+  constructor(transport: Transport, options: ProtocolEngineOptions<F>) {
+    super();
+    this.#transport = transport;
+    this.#options = resolveEngineOptions(options);
+    if (this.#options.negotiate) {
+      this.#negotiator = new Negotiator(this.#options.codecs, this.#options.maxSniffBytes);
+    } else {
+      this.#useCodec(this.#options.codecs[0]!);
+    }
+  }
+
+  /** The chosen codec, or undefined while negotiating. */
+  get codec(): Codec<F> | undefined {
+    return this.#codec;
+  }
+  get transport(): Transport {
+    return this.#transport;
+  }
+  /** True once close() or destroy() was called or the connection ended. */
+  get isClosed(): boolean {
+    return this.#closing;
+  }
+  get remoteAddress(): string {
+    return this.#transport.remoteAddress;
+  }
+  get localAddress(): string {
+    return this.#transport.localAddress;
+  }
+  /** False while the transport's output is above its high-water mark; `drain` follows. */
+  get isWritable(): boolean {
+    return !this.#closing && this.#transport.isWritable;
+  }
+  /** True while reading is paused because the handler reported saturation. */
+  get isReadPaused(): boolean {
+    return this.#paused;
+  }
+
+  /** Starts reading and hands every frame to `handler`. Call once. */
+  start(handler: FrameHandler<F>): void {
+    if (this.#handler !== undefined) throw new InvalidArgumentError("ProtocolEngine.start called twice");
+    this.#handler = handler;
+    const t = this.#transport;
+    t.on("data", this.#onData);
+    t.on("drain", this.#onDrain);
+    t.on("idle", this.#onIdle);
+    t.on("close", this.#onTransportClose);
+    if (this.#destroyed) {
+      // destroy() before start(): the handler still learns, once, that the connection is gone.
+      this.#finish(this.#closeError);
+      return;
+    }
+    if (t.isClosed) {
+      // The transport ended before we listened; its close event may be gone already.
+      this.#closing = true;
+      this.#finish(undefined);
+      return;
+    }
+    if (this.#options.idle !== undefined) t.setIdle(this.#options.idle);
+    if (this.#negotiator !== undefined && this.#options.handshakeTimeoutMs > 0) {
+      this.#handshakeTimer = setTimeout(this.#onHandshakeTimeout, this.#options.handshakeTimeoutMs);
+      // The socket keeps the process alive while it is open; this timer need not.
+      this.#handshakeTimer.unref();
+    }
+  }
+
+  /** Resumes reading after the handler's queue drained below its high-water mark. */
+  resumeReading(): void {
+    if (!this.#paused || this.#closing) return;
+    this.#paused = false;
+    this.#transport.resume();
+  }
+
+  /**
+   * Encodes `frame` with the chosen codec and queues it on the transport (never blocks).
+   * @returns `isWritable` after queueing: false means wait for `drain` before sending more.
+   * @throws SendError before a codec is chosen, ChannelClosedError after close.
+   */
+  send(frame: F): boolean {
+    if (this.#closing) throw new ChannelClosedError(`connection to ${this.remoteAddress} is closed`);
+    const codec = this.#codec;
+    if (codec === undefined) {
+      throw new SendError(`cannot send to ${this.remoteAddress} before protocol negotiation completes`);
+    }
+    return this.#transport.write(codec.encode(frame));
+  }
+
+  /**
+   * Closes gracefully: queued output is flushed, then the transport half-closes and is destroyed
+   * if the peer has not finished within `graceMs` (bounded close, Qpid's lesson).
+   */
+  close(graceMs: number = this.#options.closeGraceMs): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#clearHandshakeTimer();
+    this.#transport.end(graceMs);
+  }
+
+  /** Closes at once; `handler.onClose(error)` runs before this returns (if started). */
+  destroy(error?: Error): void {
+    if (this.#destroyed || this.#finished) return;
+    this.#destroyed = true;
+    this.#closing = true;
+    this.#clearHandshakeTimer();
+    this.#closeError = error;
+    this.#transport.destroy(error);
+    this.#finish(error);
+  }
+
+  // Listeners are fields bound once per engine: no closure per chunk on the data path.
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#closing) return;
+    let frames: F[];
+    try {
+      let bytes = chunk;
+      if (this.#decoder === undefined) {
+        const result = this.#negotiator!.push(chunk);
+        if (result === undefined) return;
+        this.#clearHandshakeTimer();
+        this.#useCodec(result.codec);
+        this.#options.logger.debug(`mqwire: ${this.remoteAddress} speaks ${result.codec.name}`);
+        this.emit("negotiated", result.codec);
+        if (this.#closing) return;
+        bytes = result.head;
+      }
+      frames = this.#decoder!.push(bytes);
+    } catch (err) {
+      this.#fail(asError(err), "refused input", "warn");
+      return;
+    }
+    const handler = this.#handler!;
+    try {
+      for (let i = 0; i < frames.length; i++) {
+        handler.onFrame(frames[i]!);
+        // The handler may close or destroy the engine from inside onFrame.
+        if (this.#closing) return;
+      }
+    } catch (err) {
+      // A bug above must not kill the process or the other connections: close this one only.
+      this.#fail(asError(err), "frame handler threw", "error");
+      return;
+    }
+    if (!this.#paused && handler.isSaturated()) {
+      this.#paused = true;
+      this.#transport.pause();
+    }
+  };
+
+  readonly #onDrain = (): void => {
+    if (!this.#closing) this.emit("drain");
+  };
+
+  readonly #onIdle = (kind: IdleKind): void => {
+    if (!this.#closing) this.#handler!.onIdle(kind);
+  };
+
+  readonly #onTransportClose = (error: Error | undefined): void => {
+    this.#closing = true;
+    this.#clearHandshakeTimer();
+    this.#finish(error);
+  };
+
+  readonly #onHandshakeTimeout = (): void => {
+    this.#handshakeTimer = undefined;
+    if (this.#closing || this.#negotiator === undefined || this.#decoder !== undefined) return;
+    this.#fail(this.#negotiator.timeout(this.#options.handshakeTimeoutMs), "handshake deadline", "warn");
+  };
+
+  #useCodec(codec: Codec<F>): void {
+    this.#codec = codec;
+    this.#decoder = codec.createDecoder({ maxFrameBytes: this.#options.maxFrameBytes });
+    this.#negotiator = undefined;
+  }
+
+  /**
+   * A connection-level failure: log why with the peer's address (Qpid: an unknown protocol is
+   * closed with a logged reason), then destroy. Bad bytes from a peer are a warning; a throwing
+   * handler is our bug, an error.
+   */
+  #fail(error: Error, what: string, level: "warn" | "error"): void {
+    const code = (error as { code?: unknown }).code ?? error.name;
+    this.#options.logger[level](
+      `mqwire: closing connection ${this.remoteAddress}: ${what}: ${code}: ${error.message}`,
+    );
+    this.destroy(error);
+  }
+
+  /** Delivers onClose once; before start() it waits for start() to deliver it. */
+  #finish(error: Error | undefined): void {
+    const handler = this.#handler;
+    if (this.#finished || handler === undefined) return;
+    this.#finished = true;
+    try {
+      handler.onClose(error);
+    } catch (err) {
+      this.#options.logger.error(`mqwire: onClose of ${this.remoteAddress} threw: ${asError(err).message}`);
+    }
+    this.emit("close", error);
+  }
+
+  #clearHandshakeTimer(): void {
+    if (this.#handshakeTimer !== undefined) {
+      clearTimeout(this.#handshakeTimer);
+      this.#handshakeTimer = undefined;
+    }
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}

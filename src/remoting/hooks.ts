@@ -1,0 +1,183 @@
+/**
+ * RPC hooks and the request pipeline (RocketMQ `RPCHook`, `pipeline/RequestPipeline`,
+ * `common/AbortProcessException`) and the exception policy of `doBeforeRpcHooks` /
+ * `doAfterRpcHooks` in remoting/netty/NettyRemotingAbstract.java (reference §5, §5.1).
+ * Hooks and pipelines may be synchronous or return a promise; the runners allocate no promise
+ * unless one of them does.
+ */
+import type { RemotingCommand } from "../codec/remoting-command.js";
+import type { RemotingChannel } from "./channel.js";
+
+/**
+ * Runs around every request (RocketMQ `RPCHook`). On a server: before the processor and after
+ * it, with its response (null when the processor defers its answer). On a client: before the
+ * write, and after a response arrives (never on failure). A hook may mutate the command (signing)
+ * and may throw {@link AbortProcessError} to answer with its own code.
+ */
+export interface RpcHook {
+  doBeforeRequest(remoteAddr: string, request: RemotingCommand): void | Promise<void>;
+  doAfterResponse(
+    remoteAddr: string,
+    request: RemotingCommand,
+    response: RemotingCommand | null,
+  ): void | Promise<void>;
+}
+
+/**
+ * Thrown by a hook or pipeline to stop processing and answer with `responseCode` and
+ * `errorMessage` as the remark (RocketMQ `AbortProcessException`; auth failures use
+ * NO_PERMISSION 16). Built from a message alone, the code is -1, as in Java.
+ */
+export class AbortProcessError extends Error {
+  /** The response code the server answers with. */
+  readonly responseCode: number;
+  /** The remark the server answers with. */
+  readonly errorMessage: string;
+
+  constructor(responseCode: number, errorMessage: string, options?: { cause?: unknown });
+  constructor(errorMessage: string, options?: { cause?: unknown });
+  constructor(
+    codeOrMessage: number | string,
+    messageOrOptions?: string | { cause?: unknown },
+    options?: { cause?: unknown },
+  ) {
+    const hasCode = typeof codeOrMessage === "number";
+    const message = hasCode ? String(messageOrOptions ?? "") : codeOrMessage;
+    super(message, hasCode ? options : (messageOrOptions as { cause?: unknown } | undefined));
+    this.responseCode = hasCode ? codeOrMessage : -1;
+    this.errorMessage = message;
+  }
+
+  override get name(): string {
+    return "AbortProcessError";
+  }
+}
+
+/** What a pipeline sees of the connection (Java passes Netty's `ChannelHandlerContext`). */
+export interface RequestContext {
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  /** The channel the request arrived on, when the remoting layer provides it. */
+  readonly channel?: RemotingChannel;
+}
+
+/**
+ * A server-side stage between the before-hooks and the processor (RocketMQ 5.3 `RequestPipeline`,
+ * used by the broker for authentication and authorization). Throwing or rejecting ends the
+ * request: {@link AbortProcessError} with its code, anything else as SYSTEM_ERROR.
+ */
+export interface RequestPipeline {
+  execute(ctx: RequestContext, request: RemotingCommand): void | Promise<void>;
+}
+
+/** True when `value` has a callable `then` (a promise or any thenable). */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value != null && typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+/** Combinators for {@link RequestPipeline}, under the interface's name. */
+export const RequestPipeline = {
+  /**
+   * Java's `target.pipe(source)`: a pipeline that runs `source` first, then `target`, so the last
+   * one piped runs first (`noop.pipe(authz).pipe(authn)` authenticates, then authorizes).
+   */
+  pipe(target: RequestPipeline, source: RequestPipeline): RequestPipeline {
+    return {
+      execute(ctx, request) {
+        const first = source.execute(ctx, request);
+        if (isPromiseLike(first)) return Promise.resolve(first).then(() => target.execute(ctx, request));
+        return target.execute(ctx, request);
+      },
+    };
+  },
+  /** Runs `stages` in the order given (left to right); with none, a no-op. */
+  sequence(...stages: RequestPipeline[]): RequestPipeline {
+    let result: RequestPipeline = RequestPipeline.noop;
+    for (const stage of stages) result = RequestPipeline.pipe(stage, result);
+    return result;
+  },
+  /** Does nothing (the broker's starting point for `pipe`). */
+  noop: { execute() {} } as RequestPipeline,
+};
+
+/**
+ * Result of {@link runBeforeHooks} / {@link runAfterHooks}: `undefined` when every hook ran
+ * cleanly; the remembered Error when a hook failed; a promise of either when a hook went async.
+ */
+export type HookOutcome = undefined | Error | Promise<Error | undefined>;
+
+/**
+ * Runs every `doBeforeRequest` in registration order with RocketMQ's policy (§5 step 5.1): the
+ * first hook that throws stops the loop (Java's loop has no per-hook catch). An
+ * {@link AbortProcessError} propagates: thrown, or the promise rejects. Any other failure is
+ * returned (non-Error values wrapped), and the caller then skips the processor, runs the
+ * after-hooks with a SYSTEM_ERROR response, and reports the error as the remark.
+ */
+export function runBeforeHooks(
+  hooks: readonly RpcHook[],
+  remoteAddr: string,
+  request: RemotingCommand,
+): HookOutcome {
+  return hooks.length === 0 ? undefined : runHooks(hooks, 0, false, remoteAddr, request, null);
+}
+
+/**
+ * Runs every `doAfterResponse` in registration order with the same policy as
+ * {@link runBeforeHooks}. A returned error replaces one remembered from the before-hooks (Java
+ * assigns the same variable).
+ */
+export function runAfterHooks(
+  hooks: readonly RpcHook[],
+  remoteAddr: string,
+  request: RemotingCommand,
+  response: RemotingCommand | null,
+): HookOutcome {
+  return hooks.length === 0 ? undefined : runHooks(hooks, 0, true, remoteAddr, request, response);
+}
+
+function runHooks(
+  hooks: readonly RpcHook[],
+  from: number,
+  after: boolean,
+  remoteAddr: string,
+  request: RemotingCommand,
+  response: RemotingCommand | null,
+): HookOutcome {
+  for (let i = from; i < hooks.length; i++) {
+    let result: unknown;
+    try {
+      const hook = hooks[i]!;
+      result = after
+        ? hook.doAfterResponse(remoteAddr, request, response)
+        : hook.doBeforeRequest(remoteAddr, request);
+    } catch (err) {
+      return remember(err);
+    }
+    if (isPromiseLike(result))
+      return continueHooks(result, hooks, i + 1, after, remoteAddr, request, response);
+  }
+  return undefined;
+}
+
+async function continueHooks(
+  pending: PromiseLike<unknown>,
+  hooks: readonly RpcHook[],
+  next: number,
+  after: boolean,
+  remoteAddr: string,
+  request: RemotingCommand,
+  response: RemotingCommand | null,
+): Promise<Error | undefined> {
+  try {
+    await pending;
+  } catch (err) {
+    return remember(err);
+  }
+  return runHooks(hooks, next, after, remoteAddr, request, response);
+}
+
+/** Java's `catch (AbortProcessException e) { throw e; } catch (Exception e) { exception = e; }`. */
+function remember(err: unknown): Error {
+  if (err instanceof AbortProcessError) throw err;
+  return err instanceof Error ? err : new Error(String(err), { cause: err });
+}

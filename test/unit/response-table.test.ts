@@ -1,0 +1,359 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import type { Clock } from "../../src/clock.js";
+import { RemotingCommand } from "../../src/codec/remoting-command.js";
+import { ChannelClosedError, ErrorCodes, TimeoutError } from "../../src/errors.js";
+import type { Logger } from "../../src/logger.js";
+import { ResponseTable } from "../../src/remoting/response-table.js";
+
+/** A manual clock: timers fire only inside `advance`, in deadline order. */
+class FakeClock implements Clock {
+  time = 1_700_000_000_000;
+  readonly timers = new Map<number, { at: number; callback: () => void }>();
+  #seq = 0;
+  now(): number {
+    return this.time;
+  }
+  setTimeout(callback: () => void, delayMs: number): unknown {
+    const id = ++this.#seq;
+    this.timers.set(id, { at: this.time + delayMs, callback });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      let next: [number, { at: number; callback: () => void }] | undefined;
+      for (const entry of this.timers)
+        if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry;
+      if (next === undefined) break;
+      this.timers.delete(next[0]);
+      this.time = Math.max(this.time, next[1].at);
+      next[1].callback();
+    }
+    this.time = end;
+  }
+}
+
+const noop = (): void => {};
+const response = (opaque: number): RemotingCommand => RemotingCommand.createResponse(0, null, { opaque });
+
+/** Records every settlement of the calls it creates callbacks for. */
+class Recorder {
+  readonly responses = new Map<number, RemotingCommand[]>();
+  readonly errors = new Map<number, Error[]>();
+  onResponse(opaque: number) {
+    return (cmd: RemotingCommand): void => {
+      this.responses.set(opaque, [...(this.responses.get(opaque) ?? []), cmd]);
+    };
+  }
+  onError(opaque: number) {
+    return (err: Error): void => {
+      this.errors.set(opaque, [...(this.errors.get(opaque) ?? []), err]);
+    };
+  }
+  add(table: ResponseTable, opaque: number, owner: object, deadlineAt: number): void {
+    table.add(opaque, owner, deadlineAt, this.onResponse(opaque), this.onError(opaque));
+  }
+  settlements(opaque: number): number {
+    return (this.responses.get(opaque)?.length ?? 0) + (this.errors.get(opaque)?.length ?? 0);
+  }
+}
+
+describe("ResponseTable", () => {
+  test("a response completes its call once; a second one is counted late", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock });
+    const rec = new Recorder();
+    rec.add(table, 7, {}, clock.now() + 1000);
+    assert.equal(table.size, 1);
+    const cmd = response(7);
+    assert.equal(table.complete(cmd), true);
+    assert.deepEqual(rec.responses.get(7), [cmd]);
+    assert.equal(table.size, 0);
+    assert.equal(table.complete(response(7)), false);
+    assert.equal(table.lateResponses, 1);
+    assert.equal(table.deadlineQueueLength, 0);
+    assert.equal(clock.timers.size, 0, "no timer is left when the table is empty");
+  });
+
+  test("a duplicate opaque or a NaN deadline is refused", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock });
+    table.add(1, {}, clock.now() + 10, noop, noop);
+    assert.throws(() => table.add(1, {}, clock.now() + 10, noop, noop), {
+      code: ErrorCodes.INVALID_ARGUMENT,
+    });
+    assert.throws(() => table.add(2, {}, Number.NaN, noop, noop), { code: ErrorCodes.INVALID_ARGUMENT });
+    assert.equal(table.size, 1);
+  });
+
+  test("a response from another owner is dropped and the call stays pending", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock });
+    const rec = new Recorder();
+    const a = {};
+    rec.add(table, 3, a, clock.now() + 1000);
+    assert.equal(table.complete(response(3), {}), false);
+    assert.equal(table.lateResponses, 1);
+    assert.equal(table.has(3), true);
+    assert.equal(table.complete(response(3), a), true);
+    assert.equal(rec.settlements(3), 1);
+  });
+
+  test("a call times out after its deadline, within the timer resolution", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock, timerResolutionMs: 10 });
+    const rec = new Recorder();
+    rec.add(table, 1, {}, clock.now() + 100);
+    clock.advance(99);
+    assert.equal(rec.settlements(1), 0);
+    clock.advance(11);
+    const errors = rec.errors.get(1);
+    assert.equal(errors?.length, 1);
+    assert.equal((errors![0] as TimeoutError).code, ErrorCodes.TIMEOUT);
+    assert.equal(table.timedOut, 1);
+    assert.equal(table.size, 0);
+    assert.equal(clock.timers.size, 0);
+    assert.equal(table.complete(response(1)), false, "a response after the time-out is late");
+    assert.equal(table.lateResponses, 1);
+  });
+
+  test("each call times out no earlier than its deadline and at most the resolution after", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock, timerResolutionMs: 10 });
+    const start = clock.now();
+    const deadlines = [100, 105, 130, 131, 200];
+    const firedAt: number[] = [];
+    for (const [i, ttl] of deadlines.entries()) {
+      const onError = (): void => {
+        firedAt[i] = clock.now() - start;
+      };
+      table.add(i, {}, start + ttl, noop, onError);
+    }
+    for (let t = 0; t < 300; t++) clock.advance(1);
+    deadlines.forEach((ttl, i) => {
+      assert.ok(firedAt[i]! >= ttl && firedAt[i]! <= ttl + 10, `deadline ${ttl} fired at ${firedAt[i]}`);
+    });
+  });
+
+  test("a call added with an earlier deadline re-arms the timer", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock, timerResolutionMs: 0 });
+    const rec = new Recorder();
+    rec.add(table, 1, {}, clock.now() + 1000);
+    rec.add(table, 2, {}, clock.now() + 100);
+    clock.advance(100);
+    assert.equal(rec.errors.get(2)?.length, 1);
+    assert.equal(rec.settlements(1), 0);
+    assert.equal(clock.timers.size, 1);
+    clock.advance(900);
+    assert.equal(rec.errors.get(1)?.length, 1);
+  });
+
+  test("a completed call does not time out later", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock });
+    const rec = new Recorder();
+    rec.add(table, 1, {}, clock.now() + 100);
+    rec.add(table, 2, {}, clock.now() + 200);
+    table.complete(response(1));
+    clock.advance(500);
+    assert.equal(rec.settlements(1), 1);
+    assert.equal(rec.errors.get(1), undefined);
+    assert.equal(rec.errors.get(2)?.length, 1);
+    assert.equal(table.timedOut, 1);
+  });
+
+  test("a call without a deadline never times out and arms no timer", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock });
+    const rec = new Recorder();
+    rec.add(table, 1, {}, Number.POSITIVE_INFINITY);
+    assert.equal(clock.timers.size, 0);
+    assert.equal(table.deadlineQueueLength, 0);
+    assert.equal(table.fail(1, new Error("x")), true);
+    assert.equal(rec.errors.get(1)?.length, 1);
+  });
+
+  test("createTimeoutError builds the time-out error with opaque and owner", () => {
+    const clock = new FakeClock();
+    const owner = { addr: "127.0.0.1:9876" };
+    const seen: unknown[] = [];
+    const table = new ResponseTable({
+      clock,
+      createTimeoutError: (opaque, o) => {
+        seen.push(opaque, o);
+        return new TimeoutError(`wait response on the channel <${(o as typeof owner).addr}> timeout`);
+      },
+    });
+    const rec = new Recorder();
+    rec.add(table, 9, owner, clock.now() + 50);
+    clock.advance(100);
+    assert.deepEqual(seen, [9, owner]);
+    assert.equal((rec.errors.get(9)![0] as TimeoutError).code, ErrorCodes.TIMEOUT);
+  });
+
+  test("failAll ends every call of one owner at once and leaves the others", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock });
+    const rec = new Recorder();
+    const a = {};
+    const b = {};
+    for (const opaque of [1, 2, 3]) rec.add(table, opaque, a, clock.now() + 1000);
+    for (const opaque of [4, 5]) rec.add(table, opaque, b, clock.now() + 1000);
+    const closed = new ChannelClosedError("closed");
+    assert.equal(table.failAll(a, closed), 3);
+    for (const opaque of [1, 2, 3]) assert.deepEqual(rec.errors.get(opaque), [closed]);
+    assert.equal(table.size, 2);
+    assert.equal(table.fail(1, closed), false, "already ended");
+    assert.equal(table.failEverything(closed), 2);
+    for (const opaque of [4, 5]) assert.deepEqual(rec.errors.get(opaque), [closed]);
+    assert.equal(table.size, 0);
+    assert.equal(table.deadlineQueueLength, 0);
+    assert.equal(clock.timers.size, 0);
+  });
+
+  test("a call added by a failAll callback is not failed by it", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock });
+    const owner = {};
+    let retried = 0;
+    table.add(1, owner, clock.now() + 1000, noop, () => {
+      retried++;
+      table.add(2, owner, clock.now() + 1000, noop, noop);
+    });
+    assert.equal(table.failAll(owner, new Error("closed")), 1);
+    assert.equal(retried, 1);
+    assert.equal(table.has(2), true);
+    assert.equal(clock.timers.size, 1, "the retry's deadline is armed");
+  });
+
+  test("a throwing callback is logged and the other calls still end", () => {
+    const clock = new FakeClock();
+    const logged: string[] = [];
+    const logger: Logger = { debug() {}, info() {}, warn() {}, error: (m) => logged.push(m) };
+    const table = new ResponseTable({ clock, logger });
+    const owner = {};
+    let called = 0;
+    for (let opaque = 0; opaque < 3; opaque++) {
+      table.add(opaque, owner, clock.now() + 100, noop, () => {
+        called++;
+        throw new Error("bad callback");
+      });
+    }
+    clock.advance(200);
+    assert.equal(called, 3);
+    assert.equal(logged.length, 3);
+    assert.equal(table.size, 0);
+  });
+
+  test("tombstones are compacted once they outnumber live calls", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock });
+    const rec = new Recorder();
+    for (let i = 0; i < 5000; i++) rec.add(table, i, {}, clock.now() + 1000 + (i % 97));
+    for (let i = 0; i < 4000; i++) table.complete(response(i));
+    assert.equal(table.size, 1000);
+    assert.ok(
+      table.deadlineQueueLength <= Math.max(2 * table.size, table.size + 1024),
+      `heap of ${table.deadlineQueueLength} for ${table.size} live calls`,
+    );
+    clock.advance(2000);
+    assert.equal(table.timedOut, 1000, "only live calls time out");
+    for (let i = 0; i < 5000; i++) assert.equal(rec.settlements(i), 1);
+    assert.equal(table.deadlineQueueLength, 0);
+  });
+
+  test("100 000 calls with short deadlines all time out and leave nothing behind", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock });
+    const owner = {};
+    let errors = 0;
+    const onResponse = (): void => {};
+    const onError = (err: Error): void => {
+      if ((err as TimeoutError).code === ErrorCodes.TIMEOUT) errors++;
+    };
+    // Deadlines out of insertion order, so the heap does real work.
+    for (let i = 0; i < 100_000; i++)
+      table.add(i, owner, clock.now() + 1 + ((i * 7919) % 1000), onResponse, onError);
+    assert.equal(table.size, 100_000);
+    assert.equal(table.deadlineQueueLength, 100_000);
+    clock.advance(1100);
+    assert.equal(errors, 100_000);
+    assert.equal(table.timedOut, 100_000);
+    assert.equal(table.size, 0);
+    assert.equal(table.deadlineQueueLength, 0);
+    assert.equal(clock.timers.size, 0);
+  });
+
+  test("property: every call ends exactly once, whatever the interleaving", () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant("add" as const),
+        opaque: fc.nat(20),
+        ttl: fc.integer({ min: 0, max: 300 }),
+      }),
+      fc.record({ kind: fc.constant("complete" as const), opaque: fc.nat(20) }),
+      fc.record({ kind: fc.constant("fail" as const), opaque: fc.nat(20) }),
+      fc.record({ kind: fc.constant("failAll" as const), owner: fc.nat(2) }),
+      fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 150 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
+        const clock = new FakeClock();
+        const table = new ResponseTable({ clock });
+        const owners = [{}, {}, {}];
+        let added = 0;
+        let settled = 0;
+        const counts: number[] = [];
+        for (const o of ops) {
+          if (o.kind === "add") {
+            if (table.has(o.opaque)) continue;
+            const id = added++;
+            counts[id] = 0;
+            const done = (): void => {
+              counts[id]!++;
+              settled++;
+            };
+            table.add(o.opaque, owners[o.opaque % 3]!, clock.now() + o.ttl, done, done);
+          } else if (o.kind === "complete") table.complete(response(o.opaque));
+          else if (o.kind === "fail") table.fail(o.opaque, new Error("x"));
+          else if (o.kind === "failAll") table.failAll(owners[o.owner]!, new Error("x"));
+          else clock.advance(o.ms);
+          assert.equal(table.size, added - settled);
+        }
+        clock.advance(1000);
+        assert.equal(table.size, 0);
+        assert.equal(table.deadlineQueueLength, 0);
+        assert.equal(clock.timers.size, 0);
+        assert.ok(counts.every((c) => c === 1));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("real timers: a 100 ms deadline fires between 100 and 150 ms", async () => {
+    const table = new ResponseTable();
+    const start = Date.now();
+    const elapsed = await new Promise<number>((resolve, reject) => {
+      const guard = setTimeout(() => reject(new Error("the time-out never fired")), 1000);
+      table.add(
+        1,
+        {},
+        start + 100,
+        () => reject(new Error("unexpected response")),
+        (err) => {
+          clearTimeout(guard);
+          if ((err as TimeoutError).code !== ErrorCodes.TIMEOUT) reject(err);
+          else resolve(Date.now() - start);
+        },
+      );
+    });
+    assert.ok(elapsed >= 100 && elapsed < 150, `fired after ${elapsed} ms`);
+    assert.equal(table.size, 0);
+  });
+});

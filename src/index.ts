@@ -2,6 +2,8 @@
  * mqwire's public API: RocketMQ's remoting (RemotingServer, RemotingClient, RemotingCommand)
  * over a Qpid-style network driver and protocol engine. The only public barrel.
  */
+
+export type { Codec, DecoderLimits, FrameDecoder, SniffResult } from "./codec/codec.js";
 export {
   type CommandInit,
   FLAG_ONEWAY,
@@ -17,22 +19,47 @@ export {
   SerializeType,
   serializeTypeName,
 } from "./codec/remoting-command.js";
-export type { Codec, DecoderLimits, FrameDecoder, SniffResult } from "./codec/codec.js";
 export { decodeFrame, encodeFrame, rocketmqCodec } from "./codec/rocketmq-codec.js";
+export type { FrameHandler } from "./engine/frame-handler.js";
+export { ProtocolEngine } from "./engine/protocol-engine.js";
 export * from "./errors.js";
+export { type CaseResult, runInteropCases } from "./interop/interop-cases.js";
+export { InteropCode, registerInteropClient, registerInteropService } from "./interop/interop-service.js";
 export { defaultLogger, type Logger, silentLogger } from "./logger.js";
 export * from "./options.js";
 export type { RemotingChannel } from "./remoting/channel.js";
 export { AbortProcessError, type RequestPipeline, type RpcHook } from "./remoting/hooks.js";
-export type { ProcessorFunction, ProcessorOptions, ProcessorResult, RequestProcessor } from "./remoting/processor.js";
+export type {
+  ProcessorFunction,
+  ProcessorOptions,
+  ProcessorResult,
+  RequestProcessor,
+} from "./remoting/processor.js";
 export { RemotingClient } from "./remoting/remoting-client.js";
 export { RemotingServer, type ServerOptions, type ShutdownOptions } from "./remoting/remoting-server.js";
 export type { InvokeCallback, InvokeOptions, RemotingEvents } from "./remoting/remoting-service.js";
-export { type CaseResult, runInteropCases } from "./interop/interop-cases.js";
-export { InteropCode, registerInteropClient, registerInteropService } from "./interop/interop-service.js";
-export type { Acceptor, Address, Connector, IdleKind, IdleOptions, Listener, TcpOptions, Transport } from "./transport/transport.js";
-export { TcpAcceptor, TcpConnector } from "./transport/tcp.js";
-export { MemoryNetwork, defaultMemoryNetwork, MemoryAcceptor, MemoryConnector, createMemoryPair } from "./transport/memory.js";
+export {
+  defineWorkerProcessor,
+  type WireCommand,
+  type WorkerPoolOptions,
+  WorkerPoolProcessor,
+} from "./remoting/worker-processor.js";
+export {
+  createMemoryPair,
+  defaultMemoryNetwork,
+  MemoryAcceptor,
+  MemoryConnector,
+  MemoryNetwork,
+} from "./transport/memory.js";
 export { SocketTransport } from "./transport/socket-transport.js";
-export { ProtocolEngine } from "./engine/protocol-engine.js";
-export type { FrameHandler } from "./engine/frame-handler.js";
+export { TcpAcceptor, TcpConnector } from "./transport/tcp.js";
+export type {
+  Acceptor,
+  Address,
+  Connector,
+  IdleKind,
+  IdleOptions,
+  Listener,
+  TcpOptions,
+  Transport,
+} from "./transport/transport.js";

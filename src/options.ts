@@ -4,22 +4,20 @@
  * (STYLE.md rule 2). Nothing deep in the code reads raw options.
  */
 import type { Codec } from "./codec/codec.js";
-import { SerializeType } from "./codec/remoting-command.js";
 import type { RemotingCommand } from "./codec/remoting-command.js";
+import { SerializeType } from "./codec/remoting-command.js";
 import { InvalidArgumentError } from "./errors.js";
+import {
+  DEFAULT_CLIENT_ASYNC_PERMITS,
+  DEFAULT_CLIENT_ONEWAY_PERMITS,
+  DEFAULT_SERVER_ASYNC_PERMITS,
+  DEFAULT_SERVER_ONEWAY_PERMITS,
+} from "./limiter.js";
 import { defaultLogger, type Logger } from "./logger.js";
 import type { Connector, TcpOptions } from "./transport/transport.js";
 
 /** All-idle time after which a channel is closed: RocketMQ's 120 s on both sides. */
 export const DEFAULT_CHANNEL_MAX_IDLE_MS = 120_000;
-/** RocketMQ's serverAsyncSemaphoreValue. */
-export const DEFAULT_SERVER_ASYNC_PERMITS = 64;
-/** RocketMQ's serverOnewaySemaphoreValue. */
-export const DEFAULT_SERVER_ONEWAY_PERMITS = 256;
-/** RocketMQ's clientAsyncSemaphoreValue. */
-export const DEFAULT_CLIENT_ASYNC_PERMITS = 65_535;
-/** RocketMQ's clientOnewaySemaphoreValue. */
-export const DEFAULT_CLIENT_ONEWAY_PERMITS = 65_535;
 /** Default time-out of a call, in ms (RocketMQ's mqClientApiTimeout). */
 export const DEFAULT_TIMEOUT_MS = 3_000;
 /** RocketMQ's connectTimeoutMillis. */
@@ -36,6 +34,13 @@ export const DEFAULT_NAME_SERVER_SCAN_MS = 3_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Bounded final write of a closing channel, in ms. */
 export const DEFAULT_CLOSE_GRACE_MS = 3_000;
+
+export {
+  DEFAULT_CLIENT_ASYNC_PERMITS,
+  DEFAULT_CLIENT_ONEWAY_PERMITS,
+  DEFAULT_SERVER_ASYNC_PERMITS,
+  DEFAULT_SERVER_ONEWAY_PERMITS,
+};
 
 /** Options shared by servers and clients. */
 export interface RemotingOptions {
@@ -74,10 +79,18 @@ export interface ResolvedRemotingOptions {
 }
 
 /** Validates one integer option; `name` goes into the error message. */
-export function intOption(name: string, value: unknown, fallback: number, min = 0, max = 2 ** 31 - 1): number {
+export function intOption(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min = 0,
+  max = 2 ** 31 - 1,
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`option ${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+    throw new InvalidArgumentError(
+      `option ${name} must be an integer in [${min}, ${max}], got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -95,7 +108,9 @@ export function resolveRemotingOptions(
 ): ResolvedRemotingOptions {
   const serializeType = o.serializeType ?? SerializeType.JSON;
   if (serializeType !== SerializeType.JSON && serializeType !== SerializeType.ROCKETMQ) {
-    throw new InvalidArgumentError("option serializeType must be SerializeType.JSON or SerializeType.ROCKETMQ");
+    throw new InvalidArgumentError(
+      "option serializeType must be SerializeType.JSON or SerializeType.ROCKETMQ",
+    );
   }
   return {
     serializeType,
@@ -187,5 +202,8 @@ export function resolveClientOptions(o: RemotingClientOptions = {}): ResolvedCli
     scanNameServers: boolOption("scanNameServers", o.scanNameServers, true),
     nameServerScanMs: intOption("nameServerScanMs", o.nameServerScanMs, DEFAULT_NAME_SERVER_SCAN_MS, 10),
   };
-  return Object.freeze({ ...resolved, tcp: Object.freeze({ connectTimeoutMs: resolved.connectTimeoutMs, ...o.tcp }) });
+  return Object.freeze({
+    ...resolved,
+    tcp: Object.freeze({ connectTimeoutMs: resolved.connectTimeoutMs, ...o.tcp }),
+  });
 }

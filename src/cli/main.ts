@@ -1,15 +1,19 @@
 /**
- * `mqwire` command line. Each command lives in its own file and registers itself here; every
- * command is built on the public API only (src/index.ts), never on internals.
+ * `mqwire` command line. Each command lives in its own file and registers itself here; the
+ * commands use the public API (src/index.ts), plus the JSON shape of `decode`/`encode`.
  */
 import { Command } from "commander";
 import { registerDecode, registerEncode } from "./codec-commands.js";
 import { registerDemo } from "./demo.js";
+import { registerCall, registerInterop, registerServe } from "./remote-commands.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command();
   program.name("mqwire").description("RocketMQ-compatible remoting for Node.js").showHelpAfterError();
   registerDemo(program);
+  registerServe(program);
+  registerInterop(program);
+  registerCall(program);
   registerDecode(program);
   registerEncode(program);
   await program.parseAsync(argv as string[]);

@@ -7,9 +7,9 @@ import {
   isMqwireError,
   parseSerializeType,
   RemotingClient,
+  type RemotingCommand,
   RemotingServer,
   registerInteropClient,
-  type RemotingCommand,
   registerInteropService,
   runInteropCases,
   type SerializeType,
@@ -19,7 +19,8 @@ import { commandToJson } from "./command-json.js";
 function intArg(name: string, min = 0): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${value}"`);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`${name} must be an integer >= ${min}, got "${value}"`);
     return n;
   };
 }
@@ -34,7 +35,11 @@ export function registerServe(program: Command): void {
     .description("run the interop service (request codes 100-106) until SIGINT/SIGTERM")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0: any free port)", intArg("port"), 9876)
-    .option("--serialize <type>", "serialize type of commands the server creates: json|rocketmq", serializeArg)
+    .option(
+      "--serialize <type>",
+      "serialize type of commands the server creates: json|rocketmq",
+      serializeArg,
+    )
     .action(async (opts: { host: string; port: number; serialize?: SerializeType }) => {
       const server = new RemotingServer({
         listen: [opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`],
@@ -96,7 +101,12 @@ export function registerCall(program: Command): void {
     .description("send one request and print the reply as JSON")
     .argument("<addr>", "HOST:PORT of the server")
     .requiredOption("--code <n>", "request code", intArg("code", -(2 ** 31)))
-    .option("--ext <k=v>", "an extField (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      "--ext <k=v>",
+      "an extField (repeatable)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option("--body <text>", "request body as UTF-8 text")
     .option("--oneway", "send as oneway: no reply is expected")
     .option("--timeout-ms <ms>", "time-out of the call", intArg("timeout-ms", 1), 3000)
@@ -104,7 +114,14 @@ export function registerCall(program: Command): void {
     .action(
       async (
         addr: string,
-        opts: { code: number; ext: string[]; body?: string; oneway?: boolean; timeoutMs: number; serialize?: SerializeType },
+        opts: {
+          code: number;
+          ext: string[];
+          body?: string;
+          oneway?: boolean;
+          timeoutMs: number;
+          serialize?: SerializeType;
+        },
       ) => {
         const extFields = new Map<string, string>();
         for (const kv of opts.ext) {

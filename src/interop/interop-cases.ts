@@ -3,7 +3,12 @@
  * implementation's) and report PASS/FAIL per case. Used by `mqwire interop` and `mqwire demo`.
  */
 import { isDeepStrictEqual } from "node:util";
-import { type RemotingCommand, ResponseCode, type SerializeType, serializeTypeName } from "../codec/remoting-command.js";
+import {
+  type RemotingCommand,
+  ResponseCode,
+  type SerializeType,
+  serializeTypeName,
+} from "../codec/remoting-command.js";
 import { ErrorCodes, isMqwireError } from "../errors.js";
 import type { RemotingClient } from "../remoting/remoting-client.js";
 import { InteropCode } from "./interop-service.js";
@@ -74,17 +79,23 @@ export async function runInteropCases(
     [
       "async_echo",
       async () => {
-        const request = req(InteropCode.ECHO, { extFields: { mode: "async" }, body: Buffer.from("async body") });
+        const request = req(InteropCode.ECHO, {
+          extFields: { mode: "async" },
+          body: Buffer.from("async body"),
+        });
         const response = await new Promise<RemotingCommand>((resolve, reject) =>
           client.invokeAsync(addr, request, timeoutMs, { operationSucceed: resolve, operationFail: reject }),
         );
         checkEcho(request, response);
       },
     ],
-    ["empty_echo", async () => {
-      const request = req(InteropCode.ECHO);
-      checkEcho(request, await client.invoke(addr, request, { timeoutMs }));
-    }],
+    [
+      "empty_echo",
+      async () => {
+        const request = req(InteropCode.ECHO);
+        checkEcho(request, await client.invoke(addr, request, { timeoutMs }));
+      },
+    ],
     [
       "large_echo_1MiB",
       async () => {
@@ -97,7 +108,10 @@ export async function runInteropCases(
     [
       "delayed_echo_300ms",
       async () => {
-        const request = req(InteropCode.DELAYED_ECHO, { extFields: { delayMs: "300" }, body: Buffer.from("later") });
+        const request = req(InteropCode.DELAYED_ECHO, {
+          extFields: { delayMs: "300" },
+          body: Buffer.from("later"),
+        });
         const started = performance.now();
         const response = await client.invoke(addr, request, { timeoutMs });
         const elapsed = performance.now() - started;
@@ -108,11 +122,16 @@ export async function runInteropCases(
     [
       "oneway_count",
       async () => {
-        const reset = await client.invoke(addr, req(InteropCode.READ_COUNT, { extFields: { reset: "true" } }), {
-          timeoutMs,
-        });
+        const reset = await client.invoke(
+          addr,
+          req(InteropCode.READ_COUNT, { extFields: { reset: "true" } }),
+          {
+            timeoutMs,
+          },
+        );
         check(reset.code === ResponseCode.SUCCESS, `reset answered code ${reset.code}`);
-        for (let i = 0; i < 20; i++) await client.invokeOneway(addr, req(InteropCode.ONEWAY_COUNT), timeoutMs);
+        for (let i = 0; i < 20; i++)
+          await client.invokeOneway(addr, req(InteropCode.ONEWAY_COUNT), timeoutMs);
         const until = Date.now() + timeoutMs;
         let count = -1;
         while (Date.now() < until) {
@@ -164,7 +183,10 @@ export async function runInteropCases(
         const response = await client.invoke(addr, request, { timeoutMs });
         check(response.code === ResponseCode.SUCCESS, `code ${response.code} (${response.remark}), want 0`);
         check(response.body?.toString() === "pong:ping", `body ${JSON.stringify(response.body?.toString())}`);
-        check(response.getExt("pushResponseCode") === "0", `pushResponseCode ${response.getExt("pushResponseCode")}`);
+        check(
+          response.getExt("pushResponseCode") === "0",
+          `pushResponseCode ${response.getExt("pushResponseCode")}`,
+        );
       },
     ],
     ["sync_echo_after_timeout", syncEcho],

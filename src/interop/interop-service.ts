@@ -45,7 +45,9 @@ export function registerInteropService(server: RemotingServer): { readonly count
   });
   server.registerProcessor(InteropCode.ONEWAY_COUNT, () => {
     count++;
-    return RemotingCommand.createResponse(ResponseCode.SUCCESS, null, { extFields: { count: String(count) } });
+    return RemotingCommand.createResponse(ResponseCode.SUCCESS, null, {
+      extFields: { count: String(count) },
+    });
   });
   server.registerProcessor(InteropCode.READ_COUNT, (request) => {
     const text = String(count);
@@ -63,7 +65,8 @@ export function registerInteropService(server: RemotingServer): { readonly count
       extFields: ext,
       serializeType: request.serializeType,
     });
-    const timeoutMs = Number(request.getExt("timeoutMs") ?? DEFAULT_PUSH_TIMEOUT_MS) || DEFAULT_PUSH_TIMEOUT_MS;
+    const timeoutMs =
+      Number(request.getExt("timeoutMs") ?? DEFAULT_PUSH_TIMEOUT_MS) || DEFAULT_PUSH_TIMEOUT_MS;
     try {
       const reply = await server.invoke(channel, push, { timeoutMs });
       return RemotingCommand.createResponse(ResponseCode.SUCCESS, null, {
@@ -72,7 +75,10 @@ export function registerInteropService(server: RemotingServer): { readonly count
       });
     } catch (err) {
       const e = err as Error & { code?: string };
-      return RemotingCommand.createResponse(ResponseCode.SYSTEM_ERROR, `push failed: ${e.code ?? e.name}: ${e.message}`);
+      return RemotingCommand.createResponse(
+        ResponseCode.SYSTEM_ERROR,
+        `push failed: ${e.code ?? e.name}: ${e.message}`,
+      );
     }
   });
   return {

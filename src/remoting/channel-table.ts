@@ -28,7 +28,11 @@ export class ChannelTable {
   readonly #baseMs: number;
   readonly #maxMs: number;
 
-  constructor(open: (addr: string) => Promise<RemotingChannel>, reconnectBaseMs: number, reconnectMaxMs: number) {
+  constructor(
+    open: (addr: string) => Promise<RemotingChannel>,
+    reconnectBaseMs: number,
+    reconnectMaxMs: number,
+  ) {
     this.#open = open;
     this.#baseMs = reconnectBaseMs;
     this.#maxMs = reconnectMaxMs;
@@ -124,7 +128,8 @@ export class ChannelTable {
 /** Waits for `promise` until `deadlineAt`; the connect itself goes on for other callers. */
 function withDeadline<T>(promise: Promise<T>, deadlineAt: number, addr: string): Promise<T> {
   const remaining = deadlineAt - Date.now();
-  if (remaining <= 0) return Promise.reject(new TimeoutError(`connect to ${addr} used up the call's time-out`));
+  if (remaining <= 0)
+    return Promise.reject(new TimeoutError(`connect to ${addr} used up the call's time-out`));
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new TimeoutError(`connect to ${addr} did not finish within the call's time-out`)),

@@ -10,9 +10,16 @@
  */
 import { RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
 import { InvalidArgumentError } from "../errors.js";
+import { ConcurrencyLimiter } from "../limiter.js";
 import type { Logger } from "../logger.js";
 import type { RemotingChannel } from "./channel.js";
-import { AbortProcessError, type RequestPipeline, type RpcHook } from "./hooks.js";
+import {
+  AbortProcessError,
+  type RequestPipeline,
+  type RpcHook,
+  runAfterHooks,
+  runBeforeHooks,
+} from "./hooks.js";
 import {
   DEFAULT_PROCESSOR_CONCURRENCY,
   DEFAULT_PROCESSOR_MAX_QUEUE,
@@ -30,30 +37,26 @@ const OVERLOAD_REMARK = "[OVERLOAD]system busy, start flow control for a while";
 
 /** One registered processor with its own slots and queue (RocketMQ: its own executor). */
 class Registration {
-  active = 0;
-  /** Waiting requests as flat pairs [channel, request, channel, request, ...]: no tuple per entry. */
-  readonly queue: (RemotingChannel | RemotingCommand)[] = [];
-  head = 0;
+  readonly limiter: ConcurrencyLimiter;
   constructor(
     readonly processor: RequestProcessor,
-    readonly concurrency: number,
-    readonly maxQueue: number,
-  ) {}
-  get queued(): number {
-    return (this.queue.length - this.head) >> 1;
+    concurrency: number,
+    maxQueue: number,
+    logger: Logger,
+  ) {
+    this.limiter = new ConcurrencyLimiter({
+      concurrency,
+      maxQueue,
+      onError: (err) => logger.error(`processor task failed: ${String(err)}`),
+    });
   }
 }
 
 function resolveProcessorOptions(o: ProcessorOptions = {}): { concurrency: number; maxQueue: number } {
-  const concurrency = o.concurrency ?? DEFAULT_PROCESSOR_CONCURRENCY;
-  const maxQueue = o.maxQueue ?? DEFAULT_PROCESSOR_MAX_QUEUE;
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-    throw new InvalidArgumentError(`option concurrency must be an integer >= 1, got ${concurrency}`);
-  }
-  if (!Number.isSafeInteger(maxQueue) || maxQueue < 0) {
-    throw new InvalidArgumentError(`option maxQueue must be an integer >= 0, got ${maxQueue}`);
-  }
-  return { concurrency, maxQueue };
+  return {
+    concurrency: o.concurrency ?? DEFAULT_PROCESSOR_CONCURRENCY,
+    maxQueue: o.maxQueue ?? DEFAULT_PROCESSOR_MAX_QUEUE,
+  };
 }
 
 /** `UtilAll.exceptionSimpleDesc`: "Name: message, first stack frame". */
@@ -67,7 +70,9 @@ export function describeError(err: unknown): string {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function";
+  return (
+    value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function"
+  );
 }
 
 /** Routes requests to processors and writes their replies. */
@@ -87,14 +92,15 @@ export class Dispatcher {
   }
 
   register(code: number, processor: RequestProcessor | ProcessorFunction, options?: ProcessorOptions): void {
-    if (!Number.isInteger(code)) throw new InvalidArgumentError(`request code must be an integer, got ${code}`);
+    if (!Number.isInteger(code))
+      throw new InvalidArgumentError(`request code must be an integer, got ${code}`);
     const { concurrency, maxQueue } = resolveProcessorOptions(options);
-    this.#processors.set(code, new Registration(toProcessor(processor), concurrency, maxQueue));
+    this.#processors.set(code, new Registration(toProcessor(processor), concurrency, maxQueue, this.#logger));
   }
 
   registerDefault(processor: RequestProcessor | ProcessorFunction, options?: ProcessorOptions): void {
     const { concurrency, maxQueue } = resolveProcessorOptions(options);
-    this.#default = new Registration(toProcessor(processor), concurrency, maxQueue);
+    this.#default = new Registration(toProcessor(processor), concurrency, maxQueue, this.#logger);
   }
 
   /** The processor registered for `code`, if any (RocketMQ's getProcessorPair). */
@@ -115,6 +121,14 @@ export class Dispatcher {
     this.#pipeline = pipeline;
   }
 
+  /** Closes every registered processor that has a `close` (each once). */
+  async closeProcessors(): Promise<void> {
+    const all = new Set(
+      [...this.#processors.values(), ...(this.#default ? [this.#default] : [])].map((r) => r.processor),
+    );
+    await Promise.allSettled([...all].map((p) => p.close?.()));
+  }
+
   /** Requests taken and not yet finished (running or queued). */
   get inProcess(): number {
     return this.#inProcess;
@@ -130,7 +144,12 @@ export class Dispatcher {
   dispatch(channel: RemotingChannel, request: RemotingCommand): void {
     const reg = this.#processors.get(request.code) ?? this.#default;
     if (reg === undefined) {
-      this.#reply(channel, request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${request.code} not supported`);
+      this.#reply(
+        channel,
+        request,
+        ResponseCode.REQUEST_CODE_NOT_SUPPORTED,
+        ` request type ${request.code} not supported`,
+      );
       this.#logger.warn(`${channel.remoteAddress}: request type ${request.code} not supported`);
       return;
     }
@@ -147,68 +166,46 @@ export class Dispatcher {
       this.#reply(channel, request, ResponseCode.SYSTEM_ERROR, describeError(err));
       return;
     }
-    if (reg.active >= reg.concurrency) {
-      if (reg.queued >= reg.maxQueue) {
-        this.#reply(channel, request, ResponseCode.SYSTEM_BUSY, OVERLOAD_REMARK);
-        return;
-      }
-      reg.queue.push(channel, request);
-      this.#started(channel);
-      return;
-    }
-    this.#started(channel);
-    this.#run(reg, channel, request);
-  }
-
-  #started(channel: RemotingChannel): void {
     this.#inProcess++;
     channel.requestStarted();
+    const taken = reg.limiter.tryRun(() => this.#process(reg, channel, request));
+    if (!taken) {
+      this.#finished(channel);
+      this.#reply(channel, request, ResponseCode.SYSTEM_BUSY, OVERLOAD_REMARK);
+    }
   }
 
-  #finished(reg: Registration, channel: RemotingChannel): void {
-    reg.active--;
+  #finished(channel: RemotingChannel): void {
     this.#inProcess--;
     channel.requestFinished();
-    if (reg.head < reg.queue.length) {
-      const next = reg.queue[reg.head] as RemotingChannel;
-      const req = reg.queue[reg.head + 1] as RemotingCommand;
-      reg.queue[reg.head] = reg.queue[reg.head + 1] = undefined as never;
-      reg.head += 2;
-      if (reg.head === reg.queue.length) {
-        reg.queue.length = 0;
-        reg.head = 0;
-      }
-      this.#run(reg, next, req);
-    } else if (this.#inProcess === 0 && this.#idleWaiters.length > 0) {
+    if (this.#inProcess === 0 && this.#idleWaiters.length > 0) {
       for (const wake of this.#idleWaiters.splice(0)) wake();
     }
   }
 
-  /** Runs one request in a slot; the fast path stays synchronous. */
-  #run(reg: Registration, channel: RemotingChannel, request: RemotingCommand): void {
-    reg.active++;
-    if (this.#hooks.length === 0 && this.#pipeline === undefined) {
-      let result: ProcessorResult | Promise<ProcessorResult>;
-      try {
-        result = reg.processor.processRequest(request, channel);
-      } catch (err) {
-        this.#fail(channel, request, err);
-        this.#finished(reg, channel);
-        return;
-      }
-      if (!isThenable(result)) {
-        channel.respond(request, result);
-        this.#finished(reg, channel);
-        return;
-      }
-      void this.#settle(reg, channel, request, result);
-      return;
+  /**
+   * Processes one request in a limiter slot. The fast path (no hooks, no pipeline, a synchronous
+   * processor) returns undefined and allocates no Promise; otherwise the returned Promise holds
+   * the slot until the reply is written.
+   */
+  #process(reg: Registration, channel: RemotingChannel, request: RemotingCommand): Promise<void> | undefined {
+    if (this.#hooks.length !== 0 || this.#pipeline !== undefined)
+      return this.#runWithHooks(reg, channel, request);
+    let result: ProcessorResult | Promise<ProcessorResult>;
+    try {
+      result = reg.processor.processRequest(request, channel);
+    } catch (err) {
+      this.#fail(channel, request, err);
+      this.#finished(channel);
+      return undefined;
     }
-    void this.#runWithHooks(reg, channel, request);
+    if (isThenable(result)) return this.#settle(channel, request, result);
+    channel.respond(request, result);
+    this.#finished(channel);
+    return undefined;
   }
 
   async #settle(
-    reg: Registration,
     channel: RemotingChannel,
     request: RemotingCommand,
     pending: Promise<ProcessorResult>,
@@ -218,7 +215,7 @@ export class Dispatcher {
     } catch (err) {
       this.#fail(channel, request, err);
     }
-    this.#finished(reg, channel);
+    this.#finished(channel);
   }
 
   /** RocketMQ's order: before-hooks → pipeline → processor → after-hooks → reply (§5 step 5). */
@@ -226,34 +223,26 @@ export class Dispatcher {
     const addr = channel.remoteAddress;
     const hooks = this.#hooks;
     try {
-      let hookError: unknown;
-      for (const hook of hooks) {
-        try {
-          await hook.doBeforeRequest(addr, request);
-        } catch (err) {
-          if (err instanceof AbortProcessError) throw err;
-          hookError ??= err;
-        }
+      // A failing before-hook skips the processor; the error becomes the SYSTEM_ERROR remark
+      // after the after-hooks ran (an after-hook's error replaces it, as Java's variable does).
+      let hookError = await runBeforeHooks(hooks, addr, request);
+      if (this.#pipeline) {
+        await this.#pipeline.execute(
+          { channel, remoteAddress: addr, localAddress: channel.localAddress },
+          request,
+        );
       }
-      if (this.#pipeline) await this.#pipeline.execute({ channel, remoteAddress: addr, localAddress: channel.localAddress }, request);
       const response =
         hookError === undefined
           ? await reg.processor.processRequest(request, channel)
           : RemotingCommand.createResponse(ResponseCode.SYSTEM_ERROR);
-      for (const hook of hooks) {
-        try {
-          await hook.doAfterResponse(addr, request, response ?? null);
-        } catch (err) {
-          if (err instanceof AbortProcessError) throw err;
-          hookError ??= err;
-        }
-      }
+      hookError = (await runAfterHooks(hooks, addr, request, response ?? null)) ?? hookError;
       if (hookError !== undefined) throw hookError;
       channel.respond(request, response);
     } catch (err) {
       this.#fail(channel, request, err);
     }
-    this.#finished(reg, channel);
+    this.#finished(channel);
   }
 
   /** A processor, hook or pipeline failed: AbortProcessError's code, else SYSTEM_ERROR. */
@@ -262,7 +251,9 @@ export class Dispatcher {
       this.#reply(channel, request, err.responseCode, err.errorMessage);
       return;
     }
-    this.#logger.warn(`${channel.remoteAddress}: processing request code ${request.code} failed: ${describeError(err)}`);
+    this.#logger.warn(
+      `${channel.remoteAddress}: processing request code ${request.code} failed: ${describeError(err)}`,
+    );
     this.#reply(channel, request, ResponseCode.SYSTEM_ERROR, describeError(err));
   }
 

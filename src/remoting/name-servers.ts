@@ -80,7 +80,8 @@ export class NameServers {
     if (size === 0) throw new ConnectError("no name server address: call updateNameServerAddressList first");
     let lastError: unknown;
     for (let i = 0; i < size; i++) {
-      if (Date.now() >= deadlineAt) throw new TimeoutError("connecting to a name server used up the call's time-out");
+      if (Date.now() >= deadlineAt)
+        throw new TimeoutError("connecting to a name server used up the call's time-out");
       this.#index = (this.#index + 1) | 0;
       const addr = this.#list[Math.abs(this.#index) % size]!;
       try {

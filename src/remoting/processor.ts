@@ -18,9 +18,14 @@ export interface RequestProcessor {
    * Processes one request. `channel` is where it came from: keep it with the request to answer
    * later, or push requests back to the peer (`server.invoke(channel, ...)`). May return a Promise.
    */
-  processRequest(request: RemotingCommand, channel: RemotingChannel): ProcessorResult | Promise<ProcessorResult>;
+  processRequest(
+    request: RemotingCommand,
+    channel: RemotingChannel,
+  ): ProcessorResult | Promise<ProcessorResult>;
   /** True to refuse work for now: the peer gets SYSTEM_BUSY "[REJECTREQUEST]". */
   rejectRequest?(): boolean;
+  /** Releases what the processor holds (worker threads); called once by the server's or client's shutdown. */
+  close?(): Promise<void> | void;
 }
 
 /** A processor written as a plain function. */

@@ -5,7 +5,7 @@
  * fail-over and reachability scan.
  */
 import type { RemotingCommand } from "../codec/remoting-command.js";
-import { ConnectError, InvalidArgumentError, isMqwireError, ErrorCodes } from "../errors.js";
+import { ConnectError, ErrorCodes, InvalidArgumentError, isMqwireError } from "../errors.js";
 import { type RemotingClientOptions, type ResolvedClientOptions, resolveClientOptions } from "../options.js";
 import { defaultConnector } from "../transport/routing.js";
 import type { Connector } from "../transport/transport.js";
@@ -31,7 +31,11 @@ export class RemotingClient extends RemotingService {
     super(resolved, options.codec);
     this.options = resolved;
     this.#connector = options.connector ?? defaultConnector(resolved.tcp);
-    this.#table = new ChannelTable((addr) => this.#open(addr), resolved.reconnectBaseMs, resolved.reconnectMaxMs);
+    this.#table = new ChannelTable(
+      (addr) => this.#open(addr),
+      resolved.reconnectBaseMs,
+      resolved.reconnectMaxMs,
+    );
     this.#nameServers = new NameServers({
       connect: (addr, deadlineAt) => this.#table.get(addr, deadlineAt),
       peek: (addr) => this.#table.peek(addr),
@@ -64,6 +68,7 @@ export class RemotingClient extends RemotingService {
       ),
     );
     this.#table.clear();
+    await this.dispatcher.closeProcessors();
   }
 
   async #open(addr: string): Promise<RemotingChannel> {
@@ -99,7 +104,11 @@ export class RemotingClient extends RemotingService {
    * MQW_ERR_TIMEOUT, MQW_ERR_CONNECT, MQW_ERR_SEND, MQW_ERR_CHANNEL_CLOSED,
    * MQW_ERR_TOO_MANY_REQUESTS or the signal's reason.
    */
-  async invoke(addr: string | null, request: RemotingCommand, options: InvokeOptions = {}): Promise<RemotingCommand> {
+  async invoke(
+    addr: string | null,
+    request: RemotingCommand,
+    options: InvokeOptions = {},
+  ): Promise<RemotingCommand> {
     const deadlineAt = this.#deadline(options.timeoutMs);
     const channel = await this.#channel(addr, deadlineAt);
     return this.invokeChannel(channel, request, deadlineAt, options.signal, true);
@@ -109,7 +118,11 @@ export class RemotingClient extends RemotingService {
    * RocketMQ's invokeSync: as `invoke`, and on a time-out the channel is closed (when
    * closeSocketIfTimeout, and unless the connect used most of the budget: RocketMQ #7057).
    */
-  async invokeSync(addr: string | null, request: RemotingCommand, timeoutMs?: number): Promise<RemotingCommand> {
+  async invokeSync(
+    addr: string | null,
+    request: RemotingCommand,
+    timeoutMs?: number,
+  ): Promise<RemotingCommand> {
     const startedAt = Date.now();
     const deadlineAt = this.#deadline(timeoutMs);
     const channel = await this.#channel(addr, deadlineAt);
@@ -130,7 +143,12 @@ export class RemotingClient extends RemotingService {
   }
 
   /** RocketMQ's invokeAsync: the callback's operationSucceed or operationFail runs exactly once. */
-  invokeAsync(addr: string | null, request: RemotingCommand, timeoutMs: number, callback: InvokeCallback): void {
+  invokeAsync(
+    addr: string | null,
+    request: RemotingCommand,
+    timeoutMs: number,
+    callback: InvokeCallback,
+  ): void {
     this.invoke(addr, request, { timeoutMs }).then(
       (response) => runCallback(callback, response, null, this.logger),
       (error: Error) => runCallback(callback, null, error, this.logger),

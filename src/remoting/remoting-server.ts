@@ -56,7 +56,8 @@ export class RemotingServer extends RemotingService {
 
   /** Listens on one more address; returns the bound one (real port when 0 was asked). */
   async listen(address: Address): Promise<string> {
-    if (this.#state !== "running") throw new InvalidArgumentError(`server cannot listen: it is ${this.#state}`);
+    if (this.#state !== "running")
+      throw new InvalidArgumentError(`server cannot listen: it is ${this.#state}`);
     const listener = await this.#acceptor.listen(address, (duplex) => this.#accept(duplex));
     this.#listeners.push(listener);
     return listener.address;
@@ -65,7 +66,8 @@ export class RemotingServer extends RemotingService {
   /** Qpid's `bind(port, addresses[])`: listens on `port` at each host. */
   async bind(port: number, hosts: readonly string[] = ["0.0.0.0"]): Promise<string[]> {
     const bound: string[] = [];
-    for (const host of hosts) bound.push(await this.listen(host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`));
+    for (const host of hosts)
+      bound.push(await this.listen(host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`));
     return bound;
   }
 
@@ -105,16 +107,29 @@ export class RemotingServer extends RemotingService {
   }
 
   /** Pushes a request to a connected client and waits for its response. */
-  invoke(channel: RemotingChannel, request: RemotingCommand, options: InvokeOptions = {}): Promise<RemotingCommand> {
+  invoke(
+    channel: RemotingChannel,
+    request: RemotingCommand,
+    options: InvokeOptions = {},
+  ): Promise<RemotingCommand> {
     const deadlineAt = Date.now() + (options.timeoutMs ?? 3000);
     return this.invokeChannel(channel, request, deadlineAt, options.signal, false);
   }
   /** RocketMQ's `invokeSync(channel, request, timeoutMillis)`. */
-  invokeSync(channel: RemotingChannel, request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+  invokeSync(
+    channel: RemotingChannel,
+    request: RemotingCommand,
+    timeoutMs: number,
+  ): Promise<RemotingCommand> {
     return this.invoke(channel, request, { timeoutMs });
   }
   /** RocketMQ's `invokeAsync(channel, request, timeoutMillis, callback)`. */
-  invokeAsync(channel: RemotingChannel, request: RemotingCommand, timeoutMs: number, callback: InvokeCallback): void {
+  invokeAsync(
+    channel: RemotingChannel,
+    request: RemotingCommand,
+    timeoutMs: number,
+    callback: InvokeCallback,
+  ): void {
     this.invoke(channel, request, { timeoutMs }).then(
       (response) => runCallback(callback, response, null, this.logger),
       (error: Error) => runCallback(callback, null, error, this.logger),
@@ -156,6 +171,7 @@ export class RemotingServer extends RemotingService {
         }),
     );
     await Promise.all(closing);
+    await this.dispatcher.closeProcessors();
     this.#state = "stopped";
   }
 }

@@ -18,7 +18,7 @@ import { SocketTransport } from "../transport/socket-transport.js";
 import type { IdleKind } from "../transport/transport.js";
 import { type ChannelOwner, RemotingChannel } from "./channel.js";
 import { Dispatcher } from "./dispatcher.js";
-import type { RequestPipeline, RpcHook } from "./hooks.js";
+import { type RequestPipeline, type RpcHook, runAfterHooks, runBeforeHooks } from "./hooks.js";
 import type { ProcessorFunction, ProcessorOptions, RequestProcessor } from "./processor.js";
 import { ResponseTable } from "./response-table.js";
 
@@ -102,11 +102,18 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   abstract shutdown(): Promise<void>;
 
   /** Registers the processor of one request code, with its own concurrency limit and queue. */
-  registerProcessor(code: number, processor: RequestProcessor | ProcessorFunction, options?: ProcessorOptions): void {
+  registerProcessor(
+    code: number,
+    processor: RequestProcessor | ProcessorFunction,
+    options?: ProcessorOptions,
+  ): void {
     this.dispatcher.register(code, processor, options);
   }
   /** The processor for codes nobody registered (RocketMQ's defaultRequestProcessorPair). */
-  registerDefaultProcessor(processor: RequestProcessor | ProcessorFunction, options?: ProcessorOptions): void {
+  registerDefaultProcessor(
+    processor: RequestProcessor | ProcessorFunction,
+    options?: ProcessorOptions,
+  ): void {
     this.dispatcher.registerDefault(processor, options);
   }
   /** Adds a hook run before and after every call, in registration order. */
@@ -164,10 +171,18 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     hooks: boolean,
   ): Promise<RemotingCommand> {
     const hookList = hooks ? this.dispatcher.rpcHooks : [];
-    for (const hook of hookList) await hook.doBeforeRequest(channel.remoteAddress, request);
+    // Client side (RocketMQ's NettyRemotingClient.invokeImpl): before-hooks just before the
+    // write, after-hooks only when a response arrived; a hook's error fails the call.
+    let hookError = runBeforeHooks(hookList, channel.remoteAddress, request);
+    if (hookError !== undefined && typeof hookError === "object" && "then" in hookError)
+      hookError = await hookError;
+    if (hookError) throw hookError;
     if (!this.asyncPermits.tryAcquire()) await this.asyncPermits.acquire(deadlineAt, signal);
     const response = await this.#sendAndWait(channel, request, deadlineAt, signal);
-    for (const hook of hookList) await hook.doAfterResponse(channel.remoteAddress, request, response);
+    hookError = runAfterHooks(hookList, channel.remoteAddress, request, response);
+    if (hookError !== undefined && typeof hookError === "object" && "then" in hookError)
+      hookError = await hookError;
+    if (hookError) throw hookError;
     return response;
   }
 
@@ -213,7 +228,10 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
         signal.addEventListener("abort", onAbort, { once: true });
       }
       if (!channel.isActive) {
-        this.responseTable.fail(opaque, new ChannelClosedError(`channel to ${channel.remoteAddress} is closed`));
+        this.responseTable.fail(
+          opaque,
+          new ChannelClosedError(`channel to ${channel.remoteAddress} is closed`),
+        );
       } else if (!channel.send(request)) {
         this.responseTable.fail(opaque, new SendError(`send request to <${channel.remoteAddress}> failed`));
       }
@@ -233,7 +251,10 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     hooks: boolean,
   ): Promise<void> {
     request.markOneway();
-    if (hooks) for (const hook of this.dispatcher.rpcHooks) await hook.doBeforeRequest(channel.remoteAddress, request);
+    if (hooks) {
+      const hookError = await runBeforeHooks(this.dispatcher.rpcHooks, channel.remoteAddress, request);
+      if (hookError) throw hookError;
+    }
     const permits = this.onewayPermits;
     if (!permits.tryAcquire()) await permits.acquire(deadlineAt, signal);
     if (!channel.isActive || !channel.send(request)) {
@@ -256,8 +277,9 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   onRequest(channel: RemotingChannel, request: RemotingCommand): void {
     this.dispatcher.dispatch(channel, request);
   }
-  onResponse(_channel: RemotingChannel, response: RemotingCommand): void {
-    this.responseTable.complete(response);
+  onResponse(channel: RemotingChannel, response: RemotingCommand): void {
+    // Matched by opaque AND channel: a peer cannot complete another connection's calls.
+    this.responseTable.complete(response, channel);
   }
   onChannelIdle(channel: RemotingChannel, kind: IdleKind): void {
     if (kind !== "all") return;

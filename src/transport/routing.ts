@@ -20,7 +20,9 @@ export class RoutingConnector implements Connector {
     this.#memory = memory;
   }
   open(target: Address, signal?: AbortSignal): Promise<Duplex> {
-    return parseAddress(target).kind === "memory" ? this.#memory.open(target, signal) : this.#tcp.open(target, signal);
+    return parseAddress(target).kind === "memory"
+      ? this.#memory.open(target, signal)
+      : this.#tcp.open(target, signal);
   }
 }
 

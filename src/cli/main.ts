@@ -3,6 +3,7 @@
  * commands use the public API (src/index.ts), plus the JSON shape of `decode`/`encode`.
  */
 import { Command } from "commander";
+import { registerBench } from "./bench.js";
 import { registerDecode, registerEncode } from "./codec-commands.js";
 import { registerDemo } from "./demo.js";
 import { registerCall, registerInterop, registerServe } from "./remote-commands.js";
@@ -14,6 +15,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerServe(program);
   registerInterop(program);
   registerCall(program);
+  registerBench(program);
   registerDecode(program);
   registerEncode(program);
   await program.parseAsync(argv as string[]);

@@ -2,6 +2,7 @@
  * `mqwire serve`, `mqwire interop` and `mqwire call`: the interop service and a client for it,
  * built on the public API only.
  */
+import { fstatSync } from "node:fs";
 import type { Command } from "commander";
 import {
   isMqwireError,
@@ -45,7 +46,7 @@ export function registerServe(program: Command): void {
         listen: [opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`],
         serializeType: opts.serialize,
       });
-      registerInteropService(server);
+      const interop = registerInteropService(server);
       await server.start();
       process.stdout.write(`mqwire interop service listening on ${server.addresses[0]}\n`);
       await new Promise<void>((resolve) => {
@@ -54,9 +55,27 @@ export function registerServe(program: Command): void {
           resolve();
         };
         process.on("SIGINT", stop).on("SIGTERM", stop);
+        // Driven through a pipe (a benchmark orchestrator): a "stop" line or the pipe's end stops
+        // it too, so a server never outlives the process that started it.
+        if (fstatSync(0).isFIFO()) {
+          process.stdin.setEncoding("utf8");
+          process.stdin.on("data", (text: string) => /^stop\s*$/m.test(text) && stop());
+          process.stdin.on("end", stop);
+        }
       });
       await server.shutdown({ graceMs: 2000 });
+      process.stdin.destroy();
+      const cpu = process.cpuUsage();
       process.stdout.write("mqwire interop service stopped\n");
+      // The stop report a benchmark reads (bench/lib/protocol.ts ServerReport).
+      const report = {
+        cpuUserUs: cpu.user,
+        cpuSystemUs: cpu.system,
+        rssBytes: process.memoryUsage.rss(),
+        requests: server.requestsReceived,
+        onewayFrames: interop.onewayTotal,
+      };
+      process.stdout.write(`${JSON.stringify(report)}\n`);
     });
 }
 

@@ -32,8 +32,12 @@ function echo(request: RemotingCommand): RemotingCommand {
 }
 
 /** Registers the interop processors (100–106) on a server. Returns the counter's accessor. */
-export function registerInteropService(server: RemotingServer): { readonly count: number } {
+export function registerInteropService(server: RemotingServer): {
+  readonly count: number;
+  readonly onewayTotal: number;
+} {
   let count = 0;
+  let onewayTotal = 0;
   server.registerProcessor(InteropCode.ECHO, echo);
   server.registerProcessor(InteropCode.DELAYED_ECHO, (request) => {
     const delayMs = Math.min(MAX_DELAY_MS, Math.max(0, Number(request.getExt("delayMs") ?? 0) || 0));
@@ -45,6 +49,7 @@ export function registerInteropService(server: RemotingServer): { readonly count
   });
   server.registerProcessor(InteropCode.ONEWAY_COUNT, () => {
     count++;
+    onewayTotal++;
     return RemotingCommand.createResponse(ResponseCode.SUCCESS, null, {
       extFields: { count: String(count) },
     });
@@ -84,6 +89,9 @@ export function registerInteropService(server: RemotingServer): { readonly count
   return {
     get count() {
       return count;
+    },
+    get onewayTotal() {
+      return onewayTotal;
     },
   };
 }

@@ -75,6 +75,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   protected readonly codec: Codec<RemotingCommand>;
   protected readonly logger: Logger;
   readonly #base: ResolvedRemotingOptions;
+  #requestsReceived = 0;
 
   constructor(options: ResolvedRemotingOptions, codec: Codec<RemotingCommand> | undefined) {
     super();
@@ -129,6 +130,10 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   }
   get rpcHooks(): readonly RpcHook[] {
     return this.dispatcher.rpcHooks;
+  }
+  /** Requests received from peers since start. */
+  get requestsReceived(): number {
+    return this.#requestsReceived;
   }
   /** Calls waiting for a response. */
   get pendingCalls(): number {
@@ -275,6 +280,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
 
   // ChannelOwner: how channels report to their service.
   onRequest(channel: RemotingChannel, request: RemotingCommand): void {
+    this.#requestsReceived++;
     this.dispatcher.dispatch(channel, request);
   }
   onResponse(channel: RemotingChannel, response: RemotingCommand): void {

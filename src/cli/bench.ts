@@ -1,0 +1,318 @@
+/**
+ * `mqwire bench`: the load generator users run against any server of the interop service. Without
+ * HOST:PORT it starts `mqwire serve` in a child process on loopback, never in its own event loop,
+ * so the figures are a client's and a server's, as in production.
+ *
+ * Modes: async keeps `concurrency` calls in flight on each of `connections` connections (echo,
+ * code 100); sync keeps one (RocketMQ's invokeSync blocks its caller); oneway writes code 104
+ * frames as fast as the channel takes them and closes the window with a read of the server's
+ * counter (code 105), whose answer proves every earlier frame arrived: frames/s is what the server
+ * received. The last stdout line with --json is one JSON object (rps, p50Us, p90Us, p99Us, p999Us,
+ * maxUs, requests, errors, errorsByCode, bytes, cpuUserUs, cpuSystemUs, seconds, warmupSeconds).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { performance } from "node:perf_hooks";
+import cliProgress from "cli-progress";
+import type { Command } from "commander";
+import { build } from "hdr-histogram-js";
+import {
+  InteropCode,
+  isMqwireError,
+  parseSerializeType,
+  RemotingClient,
+  type RemotingCommand,
+  type SerializeType,
+} from "../index.js";
+
+type Mode = "sync" | "async" | "oneway";
+
+interface BenchOptions {
+  mode: Mode;
+  concurrency: number;
+  connections: number;
+  seconds: number;
+  warmup: number;
+  size: number;
+  serialize: SerializeType;
+  json: boolean;
+  timeoutMs: number;
+}
+
+/** One window's figures (the same shape as bench/lib/protocol.ts ClientResult). */
+class Window {
+  recording = false;
+  running = true;
+  requests = 0;
+  bytes = 0;
+  readonly errors = new Map<string, number>();
+  readonly histogram = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  openedAt = 0;
+  cpuAtOpen: NodeJS.CpuUsage = { user: 0, system: 0 };
+
+  open(): void {
+    this.recording = true;
+    this.openedAt = performance.now();
+    this.cpuAtOpen = process.cpuUsage();
+  }
+  record(startedAt: number, bytes: number): void {
+    if (!this.recording) return;
+    this.histogram.recordValue(Math.max(1, Math.round((performance.now() - startedAt) * 1000)));
+    this.requests++;
+    this.bytes += bytes;
+  }
+  fail(err: unknown): void {
+    if (!this.recording) return;
+    const code = isMqwireError(err) ? err.code : ((err as { code?: string }).code ?? "ERROR");
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+  result(closedAt: number, warmupSeconds: number): Record<string, unknown> {
+    const cpu = process.cpuUsage(this.cpuAtOpen);
+    const seconds = (closedAt - this.openedAt) / 1000;
+    const h = this.histogram;
+    let errors = 0;
+    for (const n of this.errors.values()) errors += n;
+    return {
+      rps: seconds > 0 ? this.requests / seconds : 0,
+      p50Us: h.getValueAtPercentile(50),
+      p90Us: h.getValueAtPercentile(90),
+      p99Us: h.getValueAtPercentile(99),
+      p999Us: h.getValueAtPercentile(99.9),
+      maxUs: h.maxValue,
+      requests: this.requests,
+      errors,
+      errorsByCode: Object.fromEntries(this.errors),
+      bytes: this.bytes,
+      cpuUserUs: cpu.user,
+      cpuSystemUs: cpu.system,
+      seconds,
+      warmupSeconds,
+    };
+  }
+}
+
+function runAsync(client: RemotingClient, addr: string, o: BenchOptions, w: Window, body: Buffer): void {
+  const bytesPerCall = 2 * o.size;
+  const one = (): void => {
+    if (!w.running) return;
+    const startedAt = performance.now();
+    client.invokeAsync(addr, client.createRequest(InteropCode.ECHO, { body }), o.timeoutMs, {
+      operationSucceed: (r: RemotingCommand) => {
+        if (r.code === 0) w.record(startedAt, bytesPerCall);
+        else w.fail({ code: `RESPONSE_${r.code}` });
+        one();
+      },
+      operationFail: (err) => {
+        w.fail(err);
+        // Back off a little so a dead server does not become a busy loop.
+        setTimeout(one, 10);
+      },
+    });
+  };
+  for (let i = 0; i < o.concurrency; i++) one();
+}
+
+async function runSync(
+  client: RemotingClient,
+  addr: string,
+  o: BenchOptions,
+  w: Window,
+  body: Buffer,
+): Promise<void> {
+  const bytesPerCall = 2 * o.size;
+  while (w.running) {
+    const startedAt = performance.now();
+    try {
+      const r = await client.invokeSync(addr, client.createRequest(InteropCode.ECHO, { body }), o.timeoutMs);
+      if (r.code === 0) w.record(startedAt, bytesPerCall);
+      else w.fail({ code: `RESPONSE_${r.code}` });
+    } catch (err) {
+      w.fail(err);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+/** Oneway frames until the window closes; returns the frames the server counted in the window. */
+async function runOneway(
+  client: RemotingClient,
+  addr: string,
+  o: BenchOptions,
+  w: Window,
+  body: Buffer,
+): Promise<void> {
+  const readCount = async (reset: boolean): Promise<number> => {
+    const r = await client.invoke(
+      addr,
+      client.createRequest(InteropCode.READ_COUNT, reset ? { extFields: { reset: "true" } } : {}),
+      { timeoutMs: o.timeoutMs },
+    );
+    return Number(r.getExt("count"));
+  };
+  await readCount(true);
+  let windowOpen = false;
+  while (w.running) {
+    if (w.recording && !windowOpen) {
+      windowOpen = true;
+      await readCount(true); // frames of the warm-up do not count
+      w.openedAt = performance.now();
+    }
+    for (let i = 0; i < o.concurrency; i++) {
+      client
+        .invokeOneway(addr, client.createRequest(InteropCode.ONEWAY_COUNT, { body }), o.timeoutMs)
+        .catch((err) => w.fail(err));
+    }
+    // Yield to the event loop so writes flush and timers fire; wait while the channel is full.
+    await new Promise((r) => setImmediate(r));
+    while (!client.isChannelWritable(addr) && w.running) await new Promise((r) => setTimeout(r, 1));
+  }
+  const delivered = await readCount(false);
+  w.requests = delivered;
+  w.bytes = delivered * o.size;
+}
+
+async function startLocalServer(serialize: SerializeType): Promise<{ addr: string; child: ChildProcess }> {
+  const script = process.argv[1]!;
+  const child = spawn(
+    process.execPath,
+    [script, "serve", "--port", "0", "--serialize", serialize === 1 ? "rocketmq" : "json"],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  let out = "";
+  child.stdout!.setEncoding("utf8");
+  const addr = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on("data", (d: string) => {
+      out += d;
+      const m = /listening on (\S+:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`mqwire serve exited with ${code}`)));
+  });
+  return { addr, child };
+}
+
+function positive(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!(n > 0) || !Number.isFinite(n)) throw new Error(`--${name} must be a positive number, got "${v}"`);
+    return n;
+  };
+}
+
+async function bench(target: string | undefined, o: BenchOptions): Promise<void> {
+  const local = target === undefined ? await startLocalServer(o.serialize) : undefined;
+  const addr = target ?? local!.addr;
+  const body = Buffer.alloc(o.size, 0x5a);
+  const w = new Window();
+  const connections = o.mode === "oneway" ? 1 : o.connections;
+  const clients = Array.from(
+    { length: connections },
+    () => new RemotingClient({ serializeType: o.serialize, scanNameServers: false }),
+  );
+  try {
+    for (const c of clients)
+      await c.invoke(addr, c.createRequest(InteropCode.ECHO), { timeoutMs: o.timeoutMs });
+    const bar =
+      process.stdout.isTTY && !o.json
+        ? new cliProgress.SingleBar(
+            { format: "{bar} {value}/{total} s | {rps} req/s | errors {errors}", hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
+    const loops: Promise<void>[] = [];
+    for (const c of clients) {
+      if (o.mode === "async") runAsync(c, addr, o, w, body);
+      else if (o.mode === "sync") loops.push(runSync(c, addr, o, w, body));
+      else loops.push(runOneway(c, addr, o, w, body));
+    }
+    await new Promise((r) => setTimeout(r, o.warmup * 1000));
+    w.open();
+    bar?.start(o.seconds, 0, { rps: 0, errors: 0 });
+    const ticker = bar
+      ? setInterval(() => {
+          const elapsed = (performance.now() - w.openedAt) / 1000;
+          let errors = 0;
+          for (const n of w.errors.values()) errors += n;
+          bar.update(Math.min(o.seconds, Math.round(elapsed)), {
+            rps: Math.round(w.requests / Math.max(elapsed, 0.001)),
+            errors,
+          });
+        }, 250)
+      : undefined;
+    await new Promise((r) => setTimeout(r, o.seconds * 1000));
+    const closedAt = performance.now();
+    w.running = false;
+    clearInterval(ticker);
+    bar?.stop();
+    await Promise.all(loops);
+    const result = w.result(o.mode === "oneway" ? performance.now() : closedAt, o.warmup);
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    } else {
+      const f = (us: unknown) => `${((us as number) / 1000).toFixed(3)} ms`;
+      process.stdout.write(
+        [
+          `mqwire bench ${o.mode} → ${addr}: ${connections} connection(s) × ${o.mode === "sync" ? 1 : o.concurrency} in flight, ${o.size} B bodies`,
+          `requests     ${result.requests}`,
+          `errors       ${result.errors} ${JSON.stringify(result.errorsByCode)}`,
+          `requests/s   ${(result.rps as number).toFixed(0)}`,
+          o.mode === "oneway"
+            ? "latency      (oneway: none)"
+            : `latency      p50 ${f(result.p50Us)}  p90 ${f(result.p90Us)}  p99 ${f(result.p99Us)}  p99.9 ${f(result.p999Us)}  max ${f(result.maxUs)}`,
+          "",
+        ].join("\n"),
+      );
+    }
+  } finally {
+    await Promise.all(clients.map((c) => c.shutdown()));
+    if (local) {
+      local.child.kill("SIGTERM");
+      await once(local.child, "exit");
+    }
+  }
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command("bench")
+    .description("load generator against a server of the interop service (default: one started on loopback)")
+    .argument("[addr]", "HOST:PORT of the server; omitted: start `mqwire serve` in a child process")
+    .option("--mode <mode>", "sync | async | oneway", "async")
+    .option(
+      "--concurrency <n>",
+      "calls in flight per connection (async), frames per batch (oneway)",
+      positive("concurrency"),
+      64,
+    )
+    .option("--connections <n>", "connections (one client each)", positive("connections"), 1)
+    .option("--seconds <s>", "length of the measured window", positive("seconds"), 5)
+    .option("--warmup <s>", "load before the window opens, not measured", (v) => Number(v), 1)
+    .option("--size <bytes>", "request body size", (v) => Number(v), 128)
+    .option("--serialize <type>", "json | rocketmq", (v) => parseSerializeType(v))
+    .option("--timeout-ms <ms>", "time-out of each call", positive("timeout-ms"), 10_000)
+    .option("--json", "print one JSON object as the last line")
+    .action(async (addr: string | undefined, opts: Record<string, unknown>) => {
+      const mode = opts.mode as Mode;
+      if (mode !== "sync" && mode !== "async" && mode !== "oneway")
+        throw new Error(`--mode must be sync, async or oneway`);
+      const size = opts.size as number;
+      if (!Number.isInteger(size) || size < 0) throw new Error("--size must be an integer >= 0");
+      await bench(addr, {
+        mode,
+        concurrency: Math.floor(opts.concurrency as number),
+        connections: Math.floor(opts.connections as number),
+        seconds: opts.seconds as number,
+        warmup: Math.max(0, (opts.warmup as number) || 0),
+        size,
+        serialize: (opts.serialize as SerializeType | undefined) ?? parseSerializeType("json"),
+        json: opts.json === true,
+        timeoutMs: opts.timeoutMs as number,
+      });
+    });
+}

@@ -14,6 +14,8 @@ interface Entry {
   /** Epoch ms before which no new connect is tried. */
   retryAt: number;
   lastError: unknown;
+  /** Aborts the connect in progress (connect time-out, or clear() at shutdown). */
+  abort: AbortController | undefined;
 }
 
 /** Back-off of the n-th consecutive failure: base·2^(n-1), capped, ±20% jitter. */
@@ -24,18 +26,22 @@ export function backoffMs(failures: number, baseMs: number, maxMs: number, rando
 
 export class ChannelTable {
   readonly #entries = new Map<string, Entry>();
-  readonly #open: (addr: string) => Promise<RemotingChannel>;
+  readonly #open: (addr: string, signal: AbortSignal) => Promise<RemotingChannel>;
   readonly #baseMs: number;
   readonly #maxMs: number;
+  readonly #connectTimeoutMs: number;
 
+  /** `connectTimeoutMs` bounds every open(), whatever the Connector does (RocketMQ's connectTimeoutMillis). */
   constructor(
-    open: (addr: string) => Promise<RemotingChannel>,
+    open: (addr: string, signal: AbortSignal) => Promise<RemotingChannel>,
     reconnectBaseMs: number,
     reconnectMaxMs: number,
+    connectTimeoutMs = Number.POSITIVE_INFINITY,
   ) {
     this.#open = open;
     this.#baseMs = reconnectBaseMs;
     this.#maxMs = reconnectMaxMs;
+    this.#connectTimeoutMs = connectTimeoutMs;
   }
 
   /** The active channel of `addr`, without connecting. */
@@ -58,11 +64,19 @@ export class ChannelTable {
    * The channel of `addr`, connecting when needed. Rejects with ConnectError when the connect
    * fails or the address is backing off, with TimeoutError when `deadlineAt` passes first.
    */
-  get(addr: string, deadlineAt: number): Promise<RemotingChannel> {
+  get(addr: string, deadlineAt: number, signal?: AbortSignal): Promise<RemotingChannel> {
     let entry = this.#entries.get(addr);
     if (entry?.channel?.isActive) return Promise.resolve(entry.channel);
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (entry === undefined) {
-      entry = { channel: undefined, connecting: undefined, failures: 0, retryAt: 0, lastError: undefined };
+      entry = {
+        channel: undefined,
+        connecting: undefined,
+        failures: 0,
+        retryAt: 0,
+        lastError: undefined,
+        abort: undefined,
+      };
       this.#entries.set(addr, entry);
     }
     if (entry.connecting === undefined) {
@@ -76,12 +90,20 @@ export class ChannelTable {
       }
       entry.connecting = this.#connect(addr, entry);
     }
-    return withDeadline(entry.connecting, deadlineAt, addr);
+    return withDeadline(entry.connecting, deadlineAt, addr, signal);
   }
 
   async #connect(addr: string, entry: Entry): Promise<RemotingChannel> {
+    // A Connector that never settles must not pin the address for ever: bound it here.
+    const abort = new AbortController();
+    entry.abort = abort;
+    const timer = Number.isFinite(this.#connectTimeoutMs)
+      ? setTimeout(() => {
+          abort.abort(new TimeoutError(`connect to ${addr} timed out after ${this.#connectTimeoutMs} ms`));
+        }, this.#connectTimeoutMs)
+      : undefined;
     try {
-      const channel = await this.#open(addr);
+      const channel = await untilAborted(this.#open(addr, abort.signal), abort.signal);
       entry.channel = channel;
       entry.failures = 0;
       entry.retryAt = 0;
@@ -92,7 +114,9 @@ export class ChannelTable {
       entry.retryAt = Date.now() + backoffMs(entry.failures, this.#baseMs, this.#maxMs);
       throw err instanceof ConnectError ? err : new ConnectError(`connect to ${addr} failed`, { cause: err });
     } finally {
+      clearTimeout(timer);
       entry.connecting = undefined;
+      entry.abort = undefined;
     }
   }
 
@@ -120,28 +144,67 @@ export class ChannelTable {
     return out;
   }
 
+  /** Forgets every address and abandons the connects in progress (shutdown). */
   clear(): void {
+    for (const e of this.#entries.values()) e.abort?.abort(new ConnectError("the client shut down"));
     this.#entries.clear();
   }
 }
 
-/** Waits for `promise` until `deadlineAt`; the connect itself goes on for other callers. */
-function withDeadline<T>(promise: Promise<T>, deadlineAt: number, addr: string): Promise<T> {
+/** Settles with `open`, or rejects with the signal's reason once it aborts (a late channel is closed). */
+function untilAborted(open: Promise<RemotingChannel>, signal: AbortSignal): Promise<RemotingChannel> {
+  return new Promise<RemotingChannel>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    open.then(
+      (channel) => {
+        signal.removeEventListener("abort", onAbort);
+        if (signal.aborted) channel.close(0);
+        else resolve(channel);
+      },
+      (err) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * Waits for `promise` until `deadlineAt` (TimeoutError) or until `signal` aborts (its reason);
+ * the connect itself goes on for other callers.
+ */
+export function withDeadline<T>(
+  promise: Promise<T>,
+  deadlineAt: number,
+  addr: string,
+  signal?: AbortSignal,
+): Promise<T> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
   const remaining = deadlineAt - Date.now();
   if (remaining <= 0)
     return Promise.reject(new TimeoutError(`connect to ${addr} used up the call's time-out`));
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new TimeoutError(`connect to ${addr} did not finish within the call's time-out`)),
-      remaining,
-    );
+    const settle = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const onAbort = (): void => {
+      settle();
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      settle();
+      reject(new TimeoutError(`connect to ${addr} did not finish within the call's time-out`));
+    }, remaining);
+    signal?.addEventListener("abort", onAbort, { once: true });
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        settle();
         resolve(value);
       },
       (err) => {
-        clearTimeout(timer);
+        settle();
         reject(err);
       },
     );

@@ -17,6 +17,8 @@ export interface ChannelOwner {
   onResponse(channel: RemotingChannel, response: RemotingCommand): void;
   onChannelIdle(channel: RemotingChannel, kind: IdleKind): void;
   onChannelClose(channel: RemotingChannel, error: Error | undefined): void;
+  /** close() was called: RocketMQ fails the channel's calls on the outbound close (§6.8), not when the socket is gone. */
+  onChannelClosing?(channel: RemotingChannel): void;
 }
 
 let channelIds = 0;
@@ -36,8 +38,24 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   closeError: Error | undefined;
   /** Epoch ms of the last response received (RocketMQ's ChannelWrapper.lastResponseTime). */
   lastResponseAt = 0;
+  /** @internal Oneway permits held until this channel drains or closes (RemotingService). */
+  heldOnewayPermits = 0;
 
-  constructor(engine: ProtocolEngine<RemotingCommand>, owner: ChannelOwner, maxPendingRequests: number) {
+  /** Server side: stop reading while unwritable (RocketMQ's server turns autoRead off). */
+  readonly #pauseWhenUnwritable: boolean;
+
+  /**
+   * `pauseWhenUnwritable` is for servers only: a client that stopped reading because its own
+   * requests are queued would stop reading the responses that drain them, and with a server that
+   * does the same both sides wait for ever (seen with 16 × 1 MiB calls in flight).
+   */
+  constructor(
+    engine: ProtocolEngine<RemotingCommand>,
+    owner: ChannelOwner,
+    maxPendingRequests: number,
+    pauseWhenUnwritable: boolean,
+  ) {
+    this.#pauseWhenUnwritable = pauseWhenUnwritable;
     this.engine = engine;
     this.#owner = owner;
     this.#maxPending = maxPendingRequests;
@@ -95,8 +113,9 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
 
   /** Closes with a bounded final write; pending calls of this channel fail at once. */
   close(graceMs?: number): void {
-    if (this.#closed) return;
+    if (this.#closed || this.engine.isClosed) return;
     this.engine.close(graceMs);
+    this.#owner.onChannelClosing?.(this);
   }
 
   /** Closes at once. */
@@ -133,7 +152,7 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
     this.#owner.onChannelIdle(this, kind);
   }
   isSaturated(): boolean {
-    return this.#pending >= this.#maxPending || !this.engine.isWritable;
+    return this.#pending >= this.#maxPending || (this.#pauseWhenUnwritable && !this.engine.isWritable);
   }
 
   toString(): string {

@@ -5,6 +5,7 @@
  */
 import { ConnectError, TimeoutError } from "../errors.js";
 import type { RemotingChannel } from "./channel.js";
+import { withDeadline } from "./channel-table.js";
 
 /** Fisher–Yates; RocketMQ shuffles a changed list so clients spread over name servers. */
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
@@ -19,7 +20,7 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 /** What the name-server list needs from the client. */
 export interface NameServerLinks {
   /** The channel of `addr`, connecting when needed (bounded by `deadlineAt`). */
-  connect(addr: string, deadlineAt: number): Promise<RemotingChannel>;
+  connect(addr: string, deadlineAt: number, signal?: AbortSignal): Promise<RemotingChannel>;
   /** The active channel of `addr`, if any, without connecting. */
   peek(addr: string): RemotingChannel | undefined;
   /** Closes the channel of `addr`. */
@@ -35,6 +36,10 @@ export class NameServers {
   readonly #links: NameServerLinks;
   readonly #random: () => number;
   #scanTimer: NodeJS.Timeout | undefined;
+  /** Identity of the running scan loop: a loop that is no longer current stops re-arming. */
+  #scanLoop: object | undefined;
+  /** The selection in progress (RocketMQ's namesrvChannelLock): racing callers wait for it. */
+  #selecting: Promise<RemotingChannel> | undefined;
 
   constructor(links: NameServerLinks, random: () => number = Math.random) {
     this.#links = links;
@@ -71,11 +76,32 @@ export class NameServers {
    * The channel of "the name server": the sticky choice while its channel is active; otherwise
    * the next addresses in round-robin order, each tried once, until one connects (fail-over).
    */
-  async channel(deadlineAt: number): Promise<RemotingChannel> {
-    if (this.#chosen !== undefined) {
-      const active = this.#links.peek(this.#chosen);
-      if (active) return active;
+  async channel(deadlineAt: number, signal?: AbortSignal): Promise<RemotingChannel> {
+    for (;;) {
+      if (this.#chosen !== undefined) {
+        const active = this.#links.peek(this.#chosen);
+        if (active) return active;
+      }
+      const selecting = this.#selecting;
+      if (selecting === undefined) break;
+      // RocketMQ: a caller that finds the lock taken waits for it, then checks the choice again.
+      const done = selecting.then(
+        () => undefined,
+        () => undefined,
+      );
+      await withDeadline(done, deadlineAt, "a name server", signal);
     }
+    const selecting = this.#select(deadlineAt, signal);
+    this.#selecting = selecting;
+    try {
+      return await selecting;
+    } finally {
+      if (this.#selecting === selecting) this.#selecting = undefined;
+    }
+  }
+
+  /** Round robin from the current index, each address tried once, until one connects. */
+  async #select(deadlineAt: number, signal: AbortSignal | undefined): Promise<RemotingChannel> {
     const size = this.#list.length;
     if (size === 0) throw new ConnectError("no name server address: call updateNameServerAddressList first");
     let lastError: unknown;
@@ -85,11 +111,12 @@ export class NameServers {
       this.#index = (this.#index + 1) | 0;
       const addr = this.#list[Math.abs(this.#index) % size]!;
       try {
-        const channel = await this.#links.connect(addr, deadlineAt);
+        const channel = await this.#links.connect(addr, deadlineAt, signal);
         this.#chosen = addr;
         this.#available.add(addr);
         return channel;
       } catch (err) {
+        if (signal?.aborted) throw signal.reason;
         lastError = err;
         this.#available.delete(addr);
       }
@@ -114,9 +141,11 @@ export class NameServers {
   /** Scans now and then every `periodMs` until stopped. The timer does not keep the process alive. */
   startScan(periodMs: number, timeoutMs: number): void {
     if (this.#scanTimer) return;
+    const loop = {};
+    this.#scanLoop = loop;
     const run = (): void => {
       void this.scan(timeoutMs).finally(() => {
-        if (this.#scanTimer) this.#scanTimer = setTimeout(run, periodMs).unref();
+        if (this.#scanLoop === loop) this.#scanTimer = setTimeout(run, periodMs).unref();
       });
     };
     this.#scanTimer = setTimeout(run, 0).unref();
@@ -125,5 +154,6 @@ export class NameServers {
   stopScan(): void {
     clearTimeout(this.#scanTimer);
     this.#scanTimer = undefined;
+    this.#scanLoop = undefined;
   }
 }

@@ -32,12 +32,13 @@ export class RemotingClient extends RemotingService {
     this.options = resolved;
     this.#connector = options.connector ?? defaultConnector(resolved.tcp);
     this.#table = new ChannelTable(
-      (addr) => this.#open(addr),
+      (addr, signal) => this.#open(addr, signal),
       resolved.reconnectBaseMs,
       resolved.reconnectMaxMs,
+      resolved.connectTimeoutMs,
     );
     this.#nameServers = new NameServers({
-      connect: (addr, deadlineAt) => this.#table.get(addr, deadlineAt),
+      connect: (addr, deadlineAt, signal) => this.#table.get(addr, deadlineAt, signal),
       peek: (addr) => this.#table.peek(addr),
       close: (addr) => this.#table.close(addr),
     });
@@ -57,25 +58,32 @@ export class RemotingClient extends RemotingService {
     this.#state = "stopped";
     this.#nameServers.stopScan();
     const channels = this.#table.channels();
+    // Abandons connects in progress too: their signal aborts and #open destroys a late socket.
+    this.#table.clear();
+    // channels() holds active channels only, so each engine still emits close. Testing isActive
+    // right after close() would resolve at once: close() makes it false.
     await Promise.all(
       channels.map(
         (channel) =>
           new Promise<void>((resolve) => {
             channel.engine.once("close", () => resolve());
             channel.close();
-            if (!channel.isActive) resolve();
           }),
       ),
     );
-    this.#table.clear();
     await this.dispatcher.closeProcessors();
   }
 
-  async #open(addr: string): Promise<RemotingChannel> {
+  async #open(addr: string, signal: AbortSignal): Promise<RemotingChannel> {
     if (this.#state === "stopped") throw new ConnectError(`connect to ${addr} failed: client is shut down`);
     // RocketMQ's client fires CONNECT when the connect is issued, ACTIVE when it succeeded.
     this.emit("connect", addr, undefined);
-    const duplex = await this.#connector.open(addr);
+    const duplex = await this.#connector.open(addr, signal);
+    // The connect outlived its time-out or a shutdown (clear() aborts it): do not keep the socket.
+    if (signal.aborted) {
+      duplex.destroy();
+      throw new ConnectError(`connect to ${addr} abandoned`, { cause: signal.reason });
+    }
     const channel = this.createChannel(duplex, false);
     this.#addrOf.set(channel, addr);
     if (!channel.isActive) throw new ConnectError(`connection to ${addr} closed at once`);
@@ -94,9 +102,11 @@ export class RemotingClient extends RemotingService {
     return Date.now() + t;
   }
 
-  #channel(addr: string | null, deadlineAt: number): Promise<RemotingChannel> {
+  #channel(addr: string | null, deadlineAt: number, signal?: AbortSignal): Promise<RemotingChannel> {
     if (this.#state === "stopped") return Promise.reject(new ConnectError("client is shut down"));
-    return addr === null ? this.#nameServers.channel(deadlineAt) : this.#table.get(addr, deadlineAt);
+    return addr === null
+      ? this.#nameServers.channel(deadlineAt, signal)
+      : this.#table.get(addr, deadlineAt, signal);
   }
 
   /**
@@ -110,7 +120,7 @@ export class RemotingClient extends RemotingService {
     options: InvokeOptions = {},
   ): Promise<RemotingCommand> {
     const deadlineAt = this.#deadline(options.timeoutMs);
-    const channel = await this.#channel(addr, deadlineAt);
+    const channel = await this.#channel(addr, deadlineAt, options.signal);
     return this.invokeChannel(channel, request, deadlineAt, options.signal, true);
   }
 

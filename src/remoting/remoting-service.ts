@@ -157,7 +157,14 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
       closeGraceMs: o.closeGraceMs,
       logger: o.logger,
     });
-    const channel = new RemotingChannel(engine, this, o.channelMaxPendingRequests);
+    // Only the accepting side (negotiate) pauses reads while unwritable, as RocketMQ's server.
+    const channel = new RemotingChannel(engine, this, o.channelMaxPendingRequests, negotiate);
+    // One pair of listeners per channel gives back every oneway permit held while it was unwritable.
+    const releaseHeld = (): void => {
+      for (let n = channel.heldOnewayPermits; n > 0; n--) this.onewayPermits.release();
+      channel.heldOnewayPermits = 0;
+    };
+    engine.on("drain", releaseHeld).on("close", releaseHeld);
     engine.start(channel);
     return channel;
   }
@@ -266,16 +273,8 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
       permits.release();
       throw new SendError(`send oneway request to <${channel.remoteAddress}> failed`);
     }
-    if (channel.isWritable) {
-      permits.release();
-      return;
-    }
-    let held = true;
-    const release = (): void => {
-      if (held) permits.release();
-      held = false;
-    };
-    channel.engine.once("drain", release).once("close", release);
+    if (channel.isWritable) permits.release();
+    else channel.heldOnewayPermits++;
   }
 
   // ChannelOwner: how channels report to their service.
@@ -293,6 +292,9 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     // RocketMQ closes first, then emits IDLE (NettyConnectManageHandler.userEventTriggered).
     channel.close();
     this.emit("idle", channel.remoteAddress, channel);
+  }
+  onChannelClosing(channel: RemotingChannel): void {
+    this.responseTable.failAll(channel, new ChannelClosedError(`channel to ${channel.remoteAddress} closed`));
   }
   onChannelClose(channel: RemotingChannel, error: Error | undefined): void {
     // failFast: every call still waiting on this channel fails now, not at its time-out (§6.8).

@@ -96,10 +96,16 @@ export class RemotingClient extends RemotingService {
     if (addr !== undefined) this.#table.remove(addr, channel);
   }
 
-  #deadline(timeoutMs: number | undefined): number {
+  /** The absolute deadline of a call, or an InvalidArgumentError for a bad time-out. */
+  #deadline(timeoutMs: number | undefined): number | InvalidArgumentError {
     const t = timeoutMs ?? this.options.defaultTimeoutMs;
-    if (!(t >= 0)) throw new InvalidArgumentError(`timeoutMs must be >= 0, got ${t}`);
+    if (!(t >= 0)) return new InvalidArgumentError(`timeoutMs must be >= 0, got ${t}`);
     return Date.now() + t;
+  }
+
+  /** The live channel of `addr` without waiting, when there is one (the fast path of every call). */
+  #ready(addr: string | null): RemotingChannel | undefined {
+    return addr === null || this.#state === "stopped" ? undefined : this.#table.peek(addr);
   }
 
   #channel(addr: string | null, deadlineAt: number, signal?: AbortSignal): Promise<RemotingChannel> {
@@ -114,14 +120,18 @@ export class RemotingClient extends RemotingService {
    * MQW_ERR_TIMEOUT, MQW_ERR_CONNECT, MQW_ERR_SEND, MQW_ERR_CHANNEL_CLOSED,
    * MQW_ERR_TOO_MANY_REQUESTS or the signal's reason.
    */
-  async invoke(
+  invoke(
     addr: string | null,
     request: RemotingCommand,
     options: InvokeOptions = {},
   ): Promise<RemotingCommand> {
     const deadlineAt = this.#deadline(options.timeoutMs);
-    const channel = await this.#channel(addr, deadlineAt, options.signal);
-    return this.invokeChannel(channel, request, deadlineAt, options.signal, true);
+    if (typeof deadlineAt !== "number") return Promise.reject(deadlineAt);
+    const ready = this.#ready(addr);
+    if (ready !== undefined) return this.invokeChannel(ready, request, deadlineAt, options.signal, true);
+    return this.#channel(addr, deadlineAt, options.signal).then((channel) =>
+      this.invokeChannel(channel, request, deadlineAt, options.signal, true),
+    );
   }
 
   /**
@@ -135,7 +145,8 @@ export class RemotingClient extends RemotingService {
   ): Promise<RemotingCommand> {
     const startedAt = Date.now();
     const deadlineAt = this.#deadline(timeoutMs);
-    const channel = await this.#channel(addr, deadlineAt);
+    if (typeof deadlineAt !== "number") throw deadlineAt;
+    const channel = this.#ready(addr) ?? (await this.#channel(addr, deadlineAt));
     const remaining = deadlineAt - Date.now();
     try {
       const response = await this.invokeChannel(channel, request, deadlineAt, undefined, true);
@@ -159,8 +170,18 @@ export class RemotingClient extends RemotingService {
     timeoutMs: number,
     callback: InvokeCallback,
   ): void {
-    this.invoke(addr, request, { timeoutMs }).then(
-      (response) => runCallback(callback, response, null, this.logger),
+    const deadlineAt = this.#deadline(timeoutMs);
+    if (typeof deadlineAt !== "number") {
+      runCallback(callback, null, deadlineAt, this.logger);
+      return;
+    }
+    const ready = this.#ready(addr);
+    if (ready !== undefined) {
+      this.invokeChannelCallback(ready, request, deadlineAt, true, callback);
+      return;
+    }
+    this.#channel(addr, deadlineAt).then(
+      (channel) => this.invokeChannelCallback(channel, request, deadlineAt, true, callback),
       (error: Error) => runCallback(callback, null, error, this.logger),
     );
   }
@@ -168,7 +189,8 @@ export class RemotingClient extends RemotingService {
   /** RocketMQ's invokeOneway: resolves once the request is written; no response is expected. */
   async invokeOneway(addr: string | null, request: RemotingCommand, timeoutMs?: number): Promise<void> {
     const deadlineAt = this.#deadline(timeoutMs);
-    const channel = await this.#channel(addr, deadlineAt);
+    if (typeof deadlineAt !== "number") throw deadlineAt;
+    const channel = this.#ready(addr) ?? (await this.#channel(addr, deadlineAt));
     await this.invokeChannelOneway(channel, request, deadlineAt, undefined, true);
   }
 

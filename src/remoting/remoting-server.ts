@@ -10,7 +10,7 @@ import { type RemotingServerOptions, type ResolvedServerOptions, resolveServerOp
 import { defaultAcceptor } from "../transport/routing.js";
 import type { Acceptor, Address, Listener } from "../transport/transport.js";
 import type { RemotingChannel } from "./channel.js";
-import { type InvokeCallback, type InvokeOptions, RemotingService, runCallback } from "./remoting-service.js";
+import { type InvokeCallback, type InvokeOptions, RemotingService } from "./remoting-service.js";
 
 /** Server options: the shared ones plus where to listen and how to accept. */
 export interface ServerOptions extends RemotingServerOptions {
@@ -130,10 +130,7 @@ export class RemotingServer extends RemotingService {
     timeoutMs: number,
     callback: InvokeCallback,
   ): void {
-    this.invoke(channel, request, { timeoutMs }).then(
-      (response) => runCallback(callback, response, null, this.logger),
-      (error: Error) => runCallback(callback, null, error, this.logger),
-    );
+    this.invokeChannelCallback(channel, request, Date.now() + timeoutMs, false, callback);
   }
   /** RocketMQ's `invokeOneway(channel, request, timeoutMillis)`: resolves once written. */
   invokeOneway(channel: RemotingChannel, request: RemotingCommand, timeoutMs: number): Promise<void> {

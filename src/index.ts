@@ -27,6 +27,7 @@ export { type CaseResult, runInteropCases } from "./interop/interop-cases.js";
 export { InteropCode, registerInteropClient, registerInteropService } from "./interop/interop-service.js";
 export { defaultLogger, type Logger, silentLogger } from "./logger.js";
 export * from "./options.js";
+export { createAclSigningHook } from "./remoting/acl-hook.js";
 export type { RemotingChannel } from "./remoting/channel.js";
 export { AbortProcessError, type RequestPipeline, type RpcHook } from "./remoting/hooks.js";
 export type {
@@ -52,7 +53,20 @@ export {
   MemoryNetwork,
 } from "./transport/memory.js";
 export { SocketTransport } from "./transport/socket-transport.js";
+export {
+  parseSocksProxyConfig,
+  SocksConnector,
+  type SocksProxyConfig,
+  type SocksProxyEntry,
+} from "./transport/socks.js";
 export { TcpAcceptor, TcpConnector } from "./transport/tcp.js";
+export { type TlsClientOptions, TlsConnector, wrapClientTls } from "./transport/tls.js";
+export {
+  acceptWithTlsMode,
+  TlsAcceptor,
+  type TlsServerMode,
+  type TlsServerOptions,
+} from "./transport/tls-server.js";
 export type {
   Acceptor,
   Address,

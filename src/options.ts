@@ -14,6 +14,8 @@ import {
   DEFAULT_SERVER_ONEWAY_PERMITS,
 } from "./limiter.js";
 import { defaultLogger, type Logger } from "./logger.js";
+import type { SocksProxyConfig } from "./transport/socks.js";
+import type { TlsClientOptions } from "./transport/tls.js";
 import type { Connector, TcpOptions } from "./transport/transport.js";
 
 /** All-idle time after which a channel is closed: RocketMQ's 120 s on both sides. */
@@ -175,6 +177,13 @@ export interface RemotingClientOptions extends RemotingOptions {
   nameServerScanMs?: number;
   /** Opens connections; default picks TCP, Unix or memory by the address. */
   connector?: Connector;
+  /** Speak TLS to servers (RocketMQ's useTLS / tls.enable). */
+  tls?: TlsClientOptions;
+  /**
+   * SOCKS5 proxies by target CIDR, as RocketMQ's socksProxyConfig: an object or its JSON text,
+   * e.g. `{"0.0.0.0/0": {"addr": "127.0.0.1:1080", "username": "u", "password": "p"}}`.
+   */
+  socksProxy?: SocksProxyConfig | string;
 }
 
 export interface ResolvedClientOptions extends ResolvedRemotingOptions {

@@ -8,11 +8,29 @@ import type { RemotingCommand } from "../codec/remoting-command.js";
 import { ConnectError, ErrorCodes, InvalidArgumentError, isMqwireError } from "../errors.js";
 import { type RemotingClientOptions, type ResolvedClientOptions, resolveClientOptions } from "../options.js";
 import { defaultConnector } from "../transport/routing.js";
+import { SocksConnector } from "../transport/socks.js";
+import { TlsConnector } from "../transport/tls.js";
 import type { Connector } from "../transport/transport.js";
 import type { RemotingChannel } from "./channel.js";
 import { ChannelTable } from "./channel-table.js";
 import { NameServers } from "./name-servers.js";
 import { type InvokeCallback, type InvokeOptions, RemotingService, runCallback } from "./remoting-service.js";
+
+/** TCP/Unix/memory, wrapped in TLS and routed through SOCKS proxies as the options ask. */
+function clientConnector(resolved: ResolvedClientOptions, options: RemotingClientOptions): Connector {
+  const plain = defaultConnector(resolved.tcp);
+  if (options.socksProxy !== undefined) {
+    return new SocksConnector({
+      proxies: options.socksProxy,
+      fallback: plain,
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      ...(options.tls ? { tls: options.tls } : {}),
+    });
+  }
+  return options.tls
+    ? new TlsConnector({ connectTimeoutMs: resolved.connectTimeoutMs, ...options.tls }, plain)
+    : plain;
+}
 
 /** RocketMQ closes a timed-out sync call's channel only when time was left (#7057's guard). */
 const CLOSE_GUARD_MIN_MS = 100;
@@ -30,7 +48,7 @@ export class RemotingClient extends RemotingService {
     const resolved = resolveClientOptions(options);
     super(resolved, options.codec);
     this.options = resolved;
-    this.#connector = options.connector ?? defaultConnector(resolved.tcp);
+    this.#connector = options.connector ?? clientConnector(resolved, options);
     this.#table = new ChannelTable(
       (addr, signal) => this.#open(addr, signal),
       resolved.reconnectBaseMs,

@@ -8,6 +8,7 @@ import type { RemotingCommand } from "../codec/remoting-command.js";
 import { InvalidArgumentError } from "../errors.js";
 import { type RemotingServerOptions, type ResolvedServerOptions, resolveServerOptions } from "../options.js";
 import { defaultAcceptor } from "../transport/routing.js";
+import { TlsAcceptor, type TlsServerOptions } from "../transport/tls-server.js";
 import type { Acceptor, Address, Listener } from "../transport/transport.js";
 import type { RemotingChannel } from "./channel.js";
 import { type InvokeCallback, type InvokeOptions, RemotingService } from "./remoting-service.js";
@@ -16,8 +17,13 @@ import { type InvokeCallback, type InvokeOptions, RemotingService } from "./remo
 export interface ServerOptions extends RemotingServerOptions {
   /** Addresses `start()` listens on. Default ["127.0.0.1:0"]. */
   listen?: Address[];
-  /** Accepts connections; default routes TCP, Unix and memory:// by address. Pass a TlsAcceptor for TLS. */
+  /** Accepts connections; default routes TCP, Unix and memory:// by address. */
   acceptor?: Acceptor;
+  /**
+   * TLS on the listening ports, sniffed per connection as RocketMQ's TlsModeHandler does:
+   * mode "permissive" serves TLS and plaintext on one port, "enforcing" only TLS.
+   */
+  tls?: TlsServerOptions;
 }
 
 /** Options of a graceful shutdown. */
@@ -38,7 +44,8 @@ export class RemotingServer extends RemotingService {
     const resolved = resolveServerOptions(options);
     super(resolved, options.codec);
     this.options = resolved;
-    this.#acceptor = options.acceptor ?? defaultAcceptor(resolved.tcp, resolved.logger);
+    const acceptor = options.acceptor ?? defaultAcceptor(resolved.tcp, resolved.logger);
+    this.#acceptor = options.tls ? new TlsAcceptor(acceptor, options.tls, resolved.logger) : acceptor;
     this.#listenOn = Object.freeze([...(options.listen ?? ["127.0.0.1:0"])]);
   }
 

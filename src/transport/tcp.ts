@@ -91,7 +91,12 @@ export class TcpConnector implements Connector {
   }
 
   open(target: Address, signal?: AbortSignal): Promise<Duplex> {
-    const addr = parseAddress(target);
+    let addr: ReturnType<typeof parseAddress>;
+    try {
+      addr = parseAddress(target);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (addr.kind === "memory") {
       return Promise.reject(new InvalidArgumentError(`TcpConnector cannot open "${target}"`));
     }

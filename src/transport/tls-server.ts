@@ -1,0 +1,309 @@
+/**
+ * Server TLS by sniffing: RocketMQ's `TlsModeHandler` (NettyRemotingServer, reference §10.4).
+ * The first byte of each accepted connection decides: 0x16 (a TLS handshake record, RFC 8446 §5.1)
+ * goes through a server TLSSocket when the mode allows TLS; any other byte stays plaintext unless
+ * the mode is enforcing. TLS and plaintext share one port (Qpid's lesson: sniff, do not split ports).
+ * A plaintext RocketMQ frame cannot start with 0x16: its length field would declare at least
+ * 0x16000000 bytes, far above the 16 MiB frame limit.
+ *
+ * Not offered: RocketMQ's `tls.test.mode.enable` (a self-signed certificate generated at start):
+ * permissive and enforcing need a key and certificate.
+ */
+import type { Duplex } from "node:stream";
+import * as tls from "node:tls";
+import { InvalidArgumentError, NegotiationError, TimeoutError } from "../errors.js";
+import { defaultLogger, type Logger } from "../logger.js";
+import { endpointsOf, tagEndpoints } from "./address.js";
+import { buildSecureContext, checkBoolean, checkPositiveMs, resolvedOptions } from "./tls.js";
+import type { Acceptor, Address, Listener } from "./transport.js";
+
+/** The TLS record type of a handshake, the first byte every TLS client sends. */
+export const TLS_HANDSHAKE_RECORD_TYPE = 0x16;
+/** Time for the first byte plus the TLS handshake: Netty SslHandler's default, 10 s. */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** RocketMQ's `tls.server.mode`. */
+export type TlsServerMode = "disabled" | "permissive" | "enforcing";
+/** RocketMQ's default mode: TLS and plaintext on one port. */
+export const DEFAULT_TLS_SERVER_MODE: TlsServerMode = "permissive";
+const SERVER_MODES: readonly string[] = ["disabled", "permissive", "enforcing"];
+
+/** Server TLS options (RocketMQ's `tls.server.*`). */
+export interface TlsServerOptions {
+  /** Which first bytes are accepted (`tls.server.mode`). Default "permissive". */
+  mode?: TlsServerMode;
+  /** A ready context; otherwise one is built once from `key`, `cert`, `ca`. */
+  secureContext?: tls.SecureContext;
+  /** Server private key, PEM (`tls.server.keyPath`). Required unless mode is disabled. */
+  key?: tls.SecureContextOptions["key"];
+  /** Server certificate chain, PEM (`tls.server.certPath`). Required unless mode is disabled. */
+  cert?: tls.SecureContextOptions["cert"];
+  /** CAs trusted for client certificates, PEM (`tls.server.trustCertPath`). Default Node's roots. */
+  ca?: tls.SecureContextOptions["ca"];
+  /** Passphrase of `key` (`tls.server.keyPassword`). Default none. */
+  passphrase?: string;
+  /**
+   * Ask clients for a certificate. Default false. RocketMQ's `tls.server.need.client.auth`:
+   * none = false; optional = true with `rejectUnauthorized: false`; require = true with true.
+   */
+  requestCert?: boolean;
+  /** With `requestCert`: refuse a client without a certificate the CAs verify. Default true. */
+  rejectUnauthorized?: boolean;
+  /** Time for the first byte plus the TLS handshake, in ms. Default 10000. */
+  handshakeTimeoutMs?: number;
+}
+
+/** Server options after validation, frozen; the secure context is built once. */
+export interface ResolvedTlsServerOptions {
+  readonly mode: TlsServerMode;
+  /** Undefined only in disabled mode without a context. */
+  readonly secureContext: tls.SecureContext | undefined;
+  readonly requestCert: boolean;
+  readonly rejectUnauthorized: boolean;
+  readonly handshakeTimeoutMs: number;
+}
+
+/** Validates server options once; throws InvalidArgumentError naming the option. */
+export function resolveTlsServerOptions(
+  options: TlsServerOptions | ResolvedTlsServerOptions = {},
+): ResolvedTlsServerOptions {
+  if (resolvedOptions.has(options)) return options as ResolvedTlsServerOptions;
+  const o = options as TlsServerOptions;
+  const mode = o.mode ?? DEFAULT_TLS_SERVER_MODE;
+  // RocketMQ maps unknown values to permissive; a typo that silently changes security is worse.
+  if (!SERVER_MODES.includes(mode)) {
+    throw new InvalidArgumentError(`mode must be one of ${SERVER_MODES.join(", ")}, got ${String(mode)}`);
+  }
+  let secureContext = o.secureContext;
+  if (secureContext === undefined && mode !== "disabled") {
+    if (o.key === undefined || o.cert === undefined) {
+      throw new InvalidArgumentError(`key and cert (or secureContext) are required in TLS mode "${mode}"`);
+    }
+    secureContext = buildSecureContext("TLS server", {
+      key: o.key,
+      cert: o.cert,
+      ca: o.ca,
+      passphrase: o.passphrase,
+    });
+  }
+  const result: ResolvedTlsServerOptions = Object.freeze({
+    mode,
+    secureContext,
+    requestCert: checkBoolean("requestCert", o.requestCert, false),
+    rejectUnauthorized: checkBoolean("rejectUnauthorized", o.rejectUnauthorized, true),
+    handshakeTimeoutMs: checkPositiveMs(
+      "handshakeTimeoutMs",
+      o.handshakeTimeoutMs,
+      DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+    ),
+  });
+  resolvedOptions.add(result);
+  return result;
+}
+
+/**
+ * Decides one accepted connection by its first byte (see the file TSDoc) and resolves the Duplex
+ * the server should speak on: a server TLSSocket after its handshake (`getPeerCertificate()`,
+ * `authorized` and `authorizationError` as on tls.Server's sockets), or `duplex` itself with the
+ * peeked bytes put back. Rejects with NegotiationError (TLS in disabled mode, plaintext in
+ * enforcing mode, a failed handshake, a peer silent past `handshakeTimeoutMs` with a TimeoutError
+ * as cause, a peer gone) after destroying the connection; with InvalidArgumentError for bad
+ * options (resolve them once with {@link resolveTlsServerOptions}: raw options are validated, and
+ * a secure context built, on every call).
+ */
+export async function acceptWithTlsMode(
+  duplex: Duplex,
+  options: TlsServerOptions | ResolvedTlsServerOptions,
+): Promise<Duplex> {
+  let o: ResolvedTlsServerOptions;
+  try {
+    o = resolveTlsServerOptions(options);
+  } catch (err) {
+    duplex.destroy();
+    throw err;
+  }
+  const ctl = new AbortController();
+  const timer = setTimeout(
+    () => ctl.abort(new TimeoutError(`no TLS decision within ${o.handshakeTimeoutMs} ms`)),
+    o.handshakeTimeoutMs,
+  );
+  try {
+    const first = await peekFirstByte(duplex, ctl.signal);
+    if (first !== TLS_HANDSHAKE_RECORD_TYPE) {
+      if (o.mode === "enforcing")
+        throw new NegotiationError("plaintext connection refused: TLS mode is enforcing");
+      return duplex;
+    }
+    if (o.mode === "disabled" || o.secureContext === undefined) {
+      throw new NegotiationError("TLS connection refused: TLS mode is disabled");
+    }
+    return await serverHandshake(duplex, o, ctl.signal);
+  } catch (err) {
+    duplex.destroy();
+    throw err instanceof NegotiationError
+      ? err
+      : new NegotiationError("TLS mode negotiation failed", { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Reads the first chunk and puts it back (`unshift`), through 'readable' rather than 'data': once
+ * the 'readable' listener is gone and no 'data' listener exists, Node resets the stream's flowing
+ * state to null (lib/internal/streams/readable.js updateReadableListening), so the next owner sees
+ * a fresh stream whose first 'data' listener starts the flow, bytes intact.
+ */
+function peekFirstByte(duplex: Duplex, signal: AbortSignal): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const settle = (err: unknown, first?: number): void => {
+      duplex.off("readable", onReadable);
+      duplex.off("end", onEnd);
+      duplex.off("close", onEnd);
+      duplex.off("error", onError);
+      signal.removeEventListener("abort", onAbort);
+      if (err === undefined) resolve(first!);
+      else reject(err);
+    };
+    const onReadable = (): void => {
+      const chunk = duplex.read() as Buffer | null;
+      if (chunk === null || chunk.length === 0) return; // 'end' follows when the stream ended
+      duplex.unshift(chunk);
+      settle(undefined, chunk[0]);
+    };
+    const onEnd = (): void => settle(new NegotiationError("connection closed before its first byte"));
+    const onError = (err: Error): void => settle(err);
+    const onAbort = (): void => settle(signal.reason);
+    if (signal.aborted) return onAbort();
+    duplex.on("readable", onReadable);
+    duplex.once("end", onEnd);
+    duplex.once("close", onEnd);
+    duplex.once("error", onError);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+interface TlsHandle {
+  verifyError?(): (Error & { code?: string }) | null;
+}
+
+/**
+ * Server handshake on a standalone TLSSocket. The buffered first chunk is fed to TLS by the
+ * TLSSocket itself (lib/_tls_wrap.js _init: "Socket already has some buffered data").
+ */
+function serverHandshake(
+  raw: Duplex,
+  o: ResolvedTlsServerOptions,
+  signal: AbortSignal,
+): Promise<tls.TLSSocket> {
+  const sock = new tls.TLSSocket(raw, {
+    isServer: true,
+    secureContext: o.secureContext,
+    requestCert: o.requestCert,
+    rejectUnauthorized: o.rejectUnauthorized,
+  });
+  return new Promise<tls.TLSSocket>((resolve, reject) => {
+    const settle = (err: unknown): void => {
+      sock.off("secure", onSecure);
+      sock.off("error", onError);
+      sock.off("close", onClose);
+      signal.removeEventListener("abort", onAbort);
+      if (err === undefined) {
+        tagEndpoints(sock, endpointsOf(raw));
+        resolve(sock);
+        return;
+      }
+      sock.on("error", noop); // a late error from the destroyed socket must not crash the process
+      sock.destroy();
+      reject(err);
+    };
+    // 'secure' is the server side's handshake-done event (lib/_tls_wrap.js _finishInit).
+    const onSecure = (): void => {
+      if (o.requestCert) checkClientCertificate();
+      else settle(undefined);
+    };
+    const checkClientCertificate = (): void => {
+      // OpenSSL accepts any client certificate and Node checks it afterwards, but only for sockets
+      // made by tls.Server (lib/_tls_wrap.js onServerSocketSecure); do the same check here.
+      const handle = (sock as unknown as { _handle?: TlsHandle })._handle;
+      const verifyError: (Error & { code?: string }) | null =
+        typeof handle?.verifyError === "function"
+          ? handle.verifyError()
+          : new Error("cannot verify the client certificate on this Node version");
+      const s = sock as { authorized: boolean; authorizationError: unknown };
+      s.authorized = verifyError === null;
+      if (verifyError !== null) {
+        s.authorizationError = verifyError.code ?? verifyError.message;
+        if (o.rejectUnauthorized) {
+          settle(new NegotiationError("client certificate refused", { cause: verifyError }));
+          return;
+        }
+      }
+      settle(undefined);
+    };
+    const onError = (err: Error): void =>
+      settle(new NegotiationError("TLS handshake failed", { cause: err }));
+    const onClose = (): void => settle(new NegotiationError("connection closed during the TLS handshake"));
+    const onAbort = (): void => settle(signal.reason);
+    if (signal.aborted) return onAbort();
+    sock.once("secure", onSecure);
+    sock.once("error", onError);
+    sock.once("close", onClose);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function noop(): void {}
+
+/**
+ * An Acceptor decorator: every connection `inner` accepts goes through {@link acceptWithTlsMode}
+ * before `onConnection`. A refused or failed connection is destroyed and logged, never thrown.
+ * Connections still deciding when the listener closes are destroyed with it (they have no owner yet).
+ */
+export class TlsAcceptor implements Acceptor {
+  /** The validated, frozen options. */
+  readonly options: ResolvedTlsServerOptions;
+  readonly #inner: Acceptor;
+  readonly #logger: Logger;
+
+  constructor(inner: Acceptor, options: TlsServerOptions, logger: Logger = defaultLogger) {
+    this.options = resolveTlsServerOptions(options);
+    this.#inner = inner;
+    this.#logger = logger;
+  }
+
+  async listen(address: Address, onConnection: (duplex: Duplex) => void): Promise<Listener> {
+    const pending = new Set<Duplex>();
+    const options = this.options;
+    const logger = this.#logger;
+    const inner = await this.#inner.listen(address, (duplex) => {
+      pending.add(duplex);
+      // Named now: a destroyed net.Socket no longer knows its peer.
+      const remote = endpointsOf(duplex).remote;
+      acceptWithTlsMode(duplex, options).then(
+        (ready) => {
+          pending.delete(duplex);
+          try {
+            onConnection(ready);
+          } catch (err) {
+            logger.error(`${address}: onConnection threw for ${remote}`, err);
+            ready.destroy();
+          }
+        },
+        (err: Error) => {
+          pending.delete(duplex);
+          logger.warn(`${address}: refused ${remote}: ${err.message}`, (err as Error).cause);
+        },
+      );
+    });
+    return {
+      address: inner.address,
+      port: inner.port,
+      async close(): Promise<void> {
+        await inner.close();
+        for (const d of pending) d.destroy();
+        pending.clear();
+      },
+    };
+  }
+}

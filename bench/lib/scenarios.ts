@@ -164,7 +164,7 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
     targets: [{ metric: "serverBytesPerConnection", op: "<=", value: 16 * 1024 }],
     measure: measureIdleConnections,
-    todo: "needs `mqwire serve` and a client opening 10,000 connections (RSS before/after)",
+    todo: "needs `mqwire serve` and dist/bench/mqwire/idle-connections-client.js (run tsc)",
   },
   {
     kind: "hook",
@@ -183,7 +183,7 @@ export const SCENARIOS: readonly Scenario[] = [
       { metric: "heapResidualBytesPerCall", op: "<=", value: 16 },
     ],
     measure: measurePendingCalls,
-    todo: "needs RemotingClient against a server that never answers (heap via --expose-gc)",
+    todo: "needs dist/bench/mqwire/pending-calls.js (run tsc)",
   },
   {
     kind: "hook",
@@ -196,6 +196,6 @@ export const SCENARIOS: readonly Scenario[] = [
       { metric: "encodeDecodePerSec", op: "report", impl: "mqwire-json" },
     ],
     measure: measureCodec,
-    todo: "wire bench/codec/codec-bench.js --json into measureCodec (mqwire-hooks.ts)",
+    todo: "needs dist/bench/codec/codec-bench.js (run tsc)",
   },
 ];

@@ -27,9 +27,9 @@ export { type CaseResult, runInteropCases } from "./interop/interop-cases.js";
 export { InteropCode, registerInteropClient, registerInteropService } from "./interop/interop-service.js";
 export { defaultLogger, type Logger, silentLogger } from "./logger.js";
 export * from "./options.js";
-export { createAclSigningHook } from "./remoting/acl-hook.js";
+export { computeAclSignature, createAclSigningHook } from "./remoting/acl-hook.js";
 export type { RemotingChannel } from "./remoting/channel.js";
-export { AbortProcessError, type RequestPipeline, type RpcHook } from "./remoting/hooks.js";
+export { AbortProcessError, type RequestContext, RequestPipeline, type RpcHook } from "./remoting/hooks.js";
 export type {
   ProcessorFunction,
   ProcessorOptions,

@@ -5,8 +5,7 @@
  * requests it has in processing so the engine can stop reading when they pile up (Qpid: the
  * engine never blocks the driver; ws: a full receiver pauses the socket).
  */
-import type { RemotingCommand } from "../codec/remoting-command.js";
-import { FLAG_RESPONSE } from "../codec/remoting-command.js";
+import { FLAG_RESPONSE, RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
 import type { FrameHandler } from "../engine/frame-handler.js";
 import type { ProtocolEngine } from "../engine/protocol-engine.js";
 import type { IdleKind } from "../transport/transport.js";
@@ -108,7 +107,26 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
     response.opaque = request.opaque;
     response.flag |= FLAG_RESPONSE;
     response.serializeType = request.serializeType;
-    return this.send(response);
+    if (this.#closed) return false;
+    try {
+      this.engine.send(response);
+      return true;
+    } catch (err) {
+      if (this.engine.isClosed) return false;
+      // The codec refused the response (a code outside int16 or a key over 32767 bytes in a
+      // ROCKETMQ header). RocketMQ's NettyEncoder logs and closes the channel; a SYSTEM_ERROR
+      // reply fails this call alone, at once, instead of at the peer's time-out.
+      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const fallback = RemotingCommand.createResponse(
+        ResponseCode.SYSTEM_ERROR,
+        `response not encodable: ${reason}`,
+        {
+          opaque: request.opaque,
+          serializeType: request.serializeType,
+        },
+      );
+      return this.send(fallback);
+    }
   }
 
   /** Closes with a bounded final write; pending calls of this channel fail at once. */

@@ -6,7 +6,12 @@
 import type { Duplex } from "node:stream";
 import type { RemotingCommand } from "../codec/remoting-command.js";
 import { InvalidArgumentError } from "../errors.js";
-import { type RemotingServerOptions, type ResolvedServerOptions, resolveServerOptions } from "../options.js";
+import {
+  DEFAULT_TIMEOUT_MS,
+  type RemotingServerOptions,
+  type ResolvedServerOptions,
+  resolveServerOptions,
+} from "../options.js";
 import { defaultAcceptor } from "../transport/routing.js";
 import { TlsAcceptor, type TlsServerOptions } from "../transport/tls-server.js";
 import type { Acceptor, Address, Listener } from "../transport/transport.js";
@@ -39,6 +44,7 @@ export class RemotingServer extends RemotingService {
   readonly #listeners: Listener[] = [];
   readonly #channels = new Set<RemotingChannel>();
   #state: "new" | "running" | "stopping" | "stopped" = "new";
+  #shutdown: Promise<void> | undefined;
 
   constructor(options: ServerOptions = {}) {
     const resolved = resolveServerOptions(options);
@@ -119,7 +125,7 @@ export class RemotingServer extends RemotingService {
     request: RemotingCommand,
     options: InvokeOptions = {},
   ): Promise<RemotingCommand> {
-    const deadlineAt = Date.now() + (options.timeoutMs ?? 3000);
+    const deadlineAt = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     return this.invokeChannel(channel, request, deadlineAt, options.signal, false);
   }
   /** RocketMQ's `invokeSync(channel, request, timeoutMillis)`. */
@@ -149,13 +155,19 @@ export class RemotingServer extends RemotingService {
    * ones are still served), wait up to `graceMs` for requests in process, then close every
    * channel with a bounded final write; pushed calls still pending fail with ChannelClosedError.
    */
-  async shutdown(options: ShutdownOptions = {}): Promise<void> {
-    if (this.#state === "stopped" || this.#state === "stopping") return;
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    // Every caller waits for the same shutdown: a second call must not resolve before the first.
+    this.#shutdown ??= this.#shutdownOnce(options);
+    return this.#shutdown;
+  }
+
+  async #shutdownOnce(options: ShutdownOptions): Promise<void> {
     this.#state = "stopping";
     const graceMs = options.graceMs ?? this.options.shutdownGraceMs;
+    // GO_AWAY from the first moment, as RocketMQ sets isShuttingDown before it sleeps.
+    this.dispatcher.shuttingDown = true;
     await Promise.allSettled(this.#listeners.map((l) => l.close()));
     this.#listeners.length = 0;
-    this.dispatcher.shuttingDown = true;
     if (graceMs > 0 && this.dispatcher.inProcess > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -169,9 +181,11 @@ export class RemotingServer extends RemotingService {
     const closing = [...this.#channels].map(
       (channel) =>
         new Promise<void>((resolve) => {
+          // isActive turns false as soon as close() starts: wait for the engine's "close". A
+          // channel whose onClose already ran has left #channels (channelClosed).
+          if (!this.#channels.has(channel)) return resolve();
           channel.engine.once("close", () => resolve());
           channel.close(Math.min(graceMs, this.options.closeGraceMs));
-          if (!channel.isActive) resolve();
         }),
     );
     await Promise.all(closing);

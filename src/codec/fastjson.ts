@@ -48,6 +48,25 @@ export function fastjsonQuote(s: string): string {
   return `${out}${s.slice(last)}"`;
 }
 
+/** Strings up to this many characters are checked in a JavaScript loop, longer ones by a regex. */
+const PLAIN_LOOP_MAX_CHARS = 32;
+const NOT_PLAIN = /[^\u0020\u0021\u0023-\u005b\u005d-\u007e]/;
+
+/**
+ * True when `s` is ASCII and fastjson writes it as is between quotes: U+0020–U+007E except `"`
+ * and `\`. Then its UTF-8 length is its length and `"` + s + `"` is its JSON form, which lets the
+ * header encoder copy it byte for byte. A loop for short strings (a regex test costs a call).
+ */
+export function isPlainJsonString(s: string): boolean {
+  const n = s.length;
+  if (n > PLAIN_LOOP_MAX_CHARS) return !NOT_PLAIN.test(s);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** ES2024's `String.prototype.isWellFormed` (Node 20 has it; the ES2023 lib does not declare it). */

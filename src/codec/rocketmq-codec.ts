@@ -48,6 +48,20 @@ function resolveMaxFrameBytes(value: number | undefined, fallback: number): numb
   return value;
 }
 
+// Big-endian access without Buffer's readUInt32BE/writeUInt32BE argument checks, which showed in
+// the codec benchmark's profile (~3%) though every offset here is already within bounds.
+
+function getUint32(buf: Buffer, o: number): number {
+  return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
+}
+
+function putUint32(buf: Buffer, o: number, value: number): void {
+  buf[o] = value >>> 24;
+  buf[o + 1] = value >>> 16;
+  buf[o + 2] = value >>> 8;
+  buf[o + 3] = value;
+}
+
 /** Checks a length field; returns the whole frame size (length + 4). Runs before any allocation. */
 function frameBytesOf(length: number, maxFrameBytes: number): number {
   if (length < 4) throw new MalformedFrameError("length-too-small", `frame length ${length} is below 4`);
@@ -61,7 +75,7 @@ function frameBytesOf(length: number, maxFrameBytes: number): number {
  * `length`. The body is a view into `buf`, or null when empty (as Java).
  */
 function parseFrame(buf: Buffer, start: number, length: number): RemotingCommand {
-  const word = buf.readUInt32BE(start);
+  const word = getUint32(buf, start);
   const type = word >>> 24;
   const headerLen = word & MAX_HEADER_BYTES;
   if (type !== SerializeType.JSON && type !== SerializeType.ROCKETMQ) {
@@ -124,7 +138,7 @@ class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
     }
     const size = chunk.length;
     while (size - offset >= 4) {
-      const frameBytes = frameBytesOf(chunk.readUInt32BE(offset), this.#maxFrameBytes);
+      const frameBytes = frameBytesOf(getUint32(chunk, offset), this.#maxFrameBytes);
       if (size - offset < frameBytes) {
         this.#frameBytes = frameBytes;
         break;
@@ -157,9 +171,15 @@ class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
       return -1;
     }
     const frame = Buffer.allocUnsafe(this.#frameBytes);
+    // Uint8Array#set rather than Buffer#copy: the same memcpy without copy's argument
+    // normalisation (~10 ns a piece; measured 31 ns against 42 ns for a header and a body).
     let pos = 0;
-    for (const piece of this.#chunks) pos += piece.copy(frame, pos);
-    chunk.copy(frame, pos, 0, missing);
+    for (const piece of this.#chunks) {
+      frame.set(piece, pos);
+      pos += piece.length;
+    }
+    if (missing === chunk.length) frame.set(chunk, pos);
+    else chunk.copy(frame, pos, 0, missing);
     this.#chunks = [];
     this.#buffered = 0;
     this.#frameBytes = 0;
@@ -208,8 +228,8 @@ function encodeCommand(cmd: RemotingCommand): Buffer[] {
   const length = 4 + headerLen + bodyLen;
   if (length > 0x7fff_ffff)
     throw new InvalidArgumentError(`frame of ${length} bytes exceeds the int32 length field`);
-  head.writeInt32BE(length, 0);
-  head.writeUInt32BE(((type << 24) | headerLen) >>> 0, 4);
+  putUint32(head, 0, length);
+  putUint32(head, 4, (type << 24) | headerLen);
   return bodyLen === 0 ? [head] : [head, body!];
 }
 

@@ -98,7 +98,9 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
 
   /** A request carrying this side's serialize type (RocketMQ: the process default). */
   createRequest(code: number, init: Omit<CommandInit, "code" | "flag"> = {}): RemotingCommand {
-    return RemotingCommand.createRequest(code, { serializeType: this.#base.serializeType, ...init });
+    const command = RemotingCommand.createRequest(code, init);
+    if (init.serializeType === undefined) command.serializeType = this.#base.serializeType;
+    return command;
   }
   abstract shutdown(): Promise<void>;
 

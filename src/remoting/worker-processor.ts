@@ -40,7 +40,9 @@ export function toWire(c: RemotingCommand): WireCommand {
 }
 
 export function fromWire(w: WireCommand): RemotingCommand {
-  return new RemotingCommand({ ...w, extFields: w.extFields === null ? null : new Map(w.extFields) });
+  const command = new RemotingCommand(w as Omit<WireCommand, "extFields">);
+  command.extFields = w.extFields === null ? null : new Map(w.extFields);
+  return command;
 }
 
 /**

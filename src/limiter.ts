@@ -199,7 +199,7 @@ export const DEFAULT_MAX_QUEUE = 10_000;
 export const DEFAULT_HIGH_WATER_MARK = 1024;
 
 /** Options of a {@link ConcurrencyLimiter}. */
-export interface ConcurrencyLimiterOptions {
+export interface ConcurrencyLimiterOptions<A = unknown, B = unknown> {
   /**
    * Tasks running at once; default {@link DEFAULT_CONCURRENCY}. RocketMQ's default executor has 8
    * threads (`serverWorkerThreads`), but a thread blocks while a processor waits; here a waiting
@@ -214,6 +214,11 @@ export interface ConcurrencyLimiterOptions {
   lowWaterMark?: number;
   /** Gets what a task threw or rejected with (tasks should report their own failures); default logs it. */
   onError?: (error: unknown) => void;
+  /**
+   * The task run by `tryRunWith(a, b)`: one function for the limiter's life, so submitting work
+   * allocates no closure per task (the dispatcher's hot path).
+   */
+  runner?: (a: A, b: B) => unknown;
 }
 
 /** Work for a {@link ConcurrencyLimiter}: synchronous, or returning a promise that settles when done. */
@@ -223,20 +228,25 @@ function logTaskError(error: unknown): void {
   defaultLogger.error("limiter: a task failed", error);
 }
 
+/** Second slot of a queued `tryRun(task)` pair: the first holds a task, not a runner argument. */
+const PLAIN_TASK = Symbol("plain task");
+
 /**
  * The per-processor executor on the event loop: at most `concurrency` tasks in flight, then a
  * bounded FIFO queue; a full queue refuses work (Java's `RejectedExecutionException`) so the
  * dispatcher answers SYSTEM_BUSY at once instead of buffering without limit. A task whose result
  * is not thenable is done when it returns, with no promise allocated (the hot path).
  */
-export class ConcurrencyLimiter {
+export class ConcurrencyLimiter<A = unknown, B = unknown> {
   readonly concurrency: number;
   readonly maxQueue: number;
   readonly highWaterMark: number;
   readonly lowWaterMark: number;
   readonly #onError: (error: unknown) => void;
+  readonly #runner: ((a: A, b: B) => unknown) | undefined;
   #active = 0;
-  #queue: (LimiterTask | undefined)[] = [];
+  /** Queued work as flat pairs, (task, PLAIN_TASK) or (a, b): no object per queued task. */
+  #queue: unknown[] = [];
   #head = 0;
   #saturated = false;
   #pumping = false;
@@ -251,7 +261,7 @@ export class ConcurrencyLimiter {
     this.#settled();
   };
 
-  constructor(options: ConcurrencyLimiterOptions = {}) {
+  constructor(options: ConcurrencyLimiterOptions<A, B> = {}) {
     this.concurrency = checkInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY, 1);
     this.maxQueue = checkInteger("maxQueue", options.maxQueue ?? DEFAULT_MAX_QUEUE, 0);
     const high = options.highWaterMark ?? Math.max(1, Math.min(DEFAULT_HIGH_WATER_MARK, this.maxQueue));
@@ -262,6 +272,7 @@ export class ConcurrencyLimiter {
       throw new InvalidArgumentError(message);
     }
     this.#onError = options.onError ?? logTaskError;
+    this.#runner = options.runner;
   }
 
   /** Tasks running now. */
@@ -270,7 +281,7 @@ export class ConcurrencyLimiter {
   }
   /** Tasks waiting for a slot. */
   get queued(): number {
-    return this.#queue.length - this.#head;
+    return (this.#queue.length - this.#head) >> 1;
   }
   /** True from the moment `queued` reaches the high-water mark until it falls to the low-water mark. */
   get saturated(): boolean {
@@ -282,16 +293,31 @@ export class ConcurrencyLimiter {
    * answers SYSTEM_BUSY "[OVERLOAD]". Never throws for a task's failure.
    */
   tryRun(task: LimiterTask): boolean {
+    return this.#submit(task, PLAIN_TASK);
+  }
+
+  /**
+   * As {@link tryRun}, the task being the `runner` option applied to `(a, b)`: the dispatcher's
+   * hot path. Against `tryRun(() => process(reg, channel, request))` it saves the closure and its
+   * context, 121 B a request in the echo server's heap profile. Throws InvalidArgumentError when
+   * the limiter has no runner.
+   */
+  tryRunWith(a: A, b: B): boolean {
+    if (this.#runner === undefined) throw new InvalidArgumentError("tryRunWith needs the runner option");
+    return this.#submit(a, b);
+  }
+
+  #submit(a: unknown, b: unknown): boolean {
     if (this.#active < this.concurrency && this.#head === this.#queue.length) {
       this.#active++;
-      this.#run(task);
+      this.#run(a, b);
       // A synchronous task may have queued work re-entrantly while holding the last slot.
       if (this.#head !== this.#queue.length) this.#pump();
       return true;
     }
-    if (this.#queue.length - this.#head >= this.maxQueue) return false;
-    this.#queue.push(task);
-    if (!this.#saturated && this.#queue.length - this.#head >= this.highWaterMark) this.#saturated = true;
+    if (this.queued >= this.maxQueue) return false;
+    this.#queue.push(a, b);
+    if (!this.#saturated && this.queued >= this.highWaterMark) this.#saturated = true;
     return true;
   }
 
@@ -304,11 +330,11 @@ export class ConcurrencyLimiter {
     };
   }
 
-  /** Runs a task whose slot is already counted in `#active`; gives the slot back when it is done. */
-  #run(task: LimiterTask): void {
+  /** Runs a queued pair whose slot is already counted in `#active`; gives the slot back when it is done. */
+  #run(a: unknown, b: unknown): void {
     let result: unknown;
     try {
-      result = task();
+      result = b === PLAIN_TASK ? (a as LimiterTask)() : this.#runner!(a as A, b as B);
     } catch (error) {
       this.#active--;
       this.#report(error);
@@ -330,14 +356,27 @@ export class ConcurrencyLimiter {
     this.#pumping = true;
     try {
       while (this.#active < this.concurrency && this.#head < this.#queue.length) {
-        const task = this.#dequeue();
+        // FIFO pop of one pair, moving the head; compacted once the dead prefix dominates.
+        const queue = this.#queue;
+        const head = this.#head;
+        const a = queue[head];
+        const b = queue[head + 1];
+        queue[head] = queue[head + 1] = undefined;
+        this.#head = head + 2;
+        if (this.#head === queue.length) {
+          queue.length = 0;
+          this.#head = 0;
+        } else if (this.#head >= 2048 && this.#head * 2 >= queue.length) {
+          this.#queue = queue.slice(this.#head);
+          this.#head = 0;
+        }
         this.#active++;
-        this.#run(task);
+        this.#run(a, b);
       }
     } finally {
       this.#pumping = false;
     }
-    if (this.#saturated && this.#queue.length - this.#head <= this.lowWaterMark) {
+    if (this.#saturated && this.queued <= this.lowWaterMark) {
       this.#saturated = false;
       for (const listener of this.#drainListeners.slice()) {
         try {
@@ -347,22 +386,6 @@ export class ConcurrencyLimiter {
         }
       }
     }
-  }
-
-  /** FIFO pop from an array with a moving head: O(1), compacted once the dead prefix dominates. */
-  #dequeue(): LimiterTask {
-    const queue = this.#queue;
-    const task = queue[this.#head]!;
-    queue[this.#head] = undefined;
-    this.#head++;
-    if (this.#head === queue.length) {
-      queue.length = 0;
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= queue.length) {
-      this.#queue = queue.slice(this.#head);
-      this.#head = 0;
-    }
-    return task;
   }
 
   #report(error: unknown): void {

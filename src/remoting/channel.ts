@@ -8,7 +8,7 @@
 import { FLAG_RESPONSE, RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
 import type { FrameHandler } from "../engine/frame-handler.js";
 import type { ProtocolEngine } from "../engine/protocol-engine.js";
-import type { IdleKind } from "../transport/transport.js";
+import type { IdleKind, Transport } from "../transport/transport.js";
 
 /** What a channel reports to the server or client that owns it. */
 export interface ChannelOwner {
@@ -27,6 +27,7 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   /** Unique per process, for logs and maps. */
   readonly id = ++channelIds;
   readonly engine: ProtocolEngine<RemotingCommand>;
+  readonly #transport: Transport;
   readonly #owner: ChannelOwner;
   readonly #maxPending: number;
   readonly #remoteAddress: string;
@@ -35,7 +36,10 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   #closed = false;
   /** Why the channel closed; undefined while open or after an orderly close. */
   closeError: Error | undefined;
-  /** Epoch ms of the last response received (RocketMQ's ChannelWrapper.lastResponseTime). */
+  /**
+   * Epoch ms at which the bytes of the last response received were read (RocketMQ's
+   * ChannelWrapper.lastResponseTime): the transport's read time, so no clock call per response.
+   */
   lastResponseAt = 0;
   /** @internal Oneway permits held until this channel drains or closes (RemotingService). */
   heldOnewayPermits = 0;
@@ -56,6 +60,7 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   ) {
     this.#pauseWhenUnwritable = pauseWhenUnwritable;
     this.engine = engine;
+    this.#transport = engine.transport;
     this.#owner = owner;
     this.#maxPending = maxPendingRequests;
     // Kept: the transport's addresses are gone once the socket is destroyed.
@@ -157,7 +162,9 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   // FrameHandler
   onFrame(command: RemotingCommand): void {
     if (command.isResponse) {
-      this.lastResponseAt = Date.now();
+      // No Date.now() per response (~30 ns, half of the client profile's 3% in the clock): the
+      // transport stamps every read, and this frame came out of the latest one.
+      this.lastResponseAt = this.#transport.lastReadAt;
       this.#owner.onResponse(this, command);
     } else this.#owner.onRequest(this, command);
   }

@@ -36,20 +36,10 @@ const REJECT_REMARK = "[REJECTREQUEST]system busy, start flow control for a whil
 const OVERLOAD_REMARK = "[OVERLOAD]system busy, start flow control for a while";
 
 /** One registered processor with its own slots and queue (RocketMQ: its own executor). */
-class Registration {
-  readonly limiter: ConcurrencyLimiter;
-  constructor(
-    readonly processor: RequestProcessor,
-    concurrency: number,
-    maxQueue: number,
-    logger: Logger,
-  ) {
-    this.limiter = new ConcurrencyLimiter({
-      concurrency,
-      maxQueue,
-      onError: (err) => logger.error(`processor task failed: ${String(err)}`),
-    });
-  }
+interface Registration {
+  readonly processor: RequestProcessor;
+  /** Runs `#process(this registration, channel, request)` for each `tryRunWith(channel, request)`. */
+  readonly limiter: ConcurrencyLimiter<RemotingChannel, RemotingCommand>;
 }
 
 function resolveProcessorOptions(o: ProcessorOptions = {}): { concurrency: number; maxQueue: number } {
@@ -94,13 +84,28 @@ export class Dispatcher {
   register(code: number, processor: RequestProcessor | ProcessorFunction, options?: ProcessorOptions): void {
     if (!Number.isInteger(code))
       throw new InvalidArgumentError(`request code must be an integer, got ${code}`);
-    const { concurrency, maxQueue } = resolveProcessorOptions(options);
-    this.#processors.set(code, new Registration(toProcessor(processor), concurrency, maxQueue, this.#logger));
+    this.#processors.set(code, this.#registration(processor, options));
   }
 
   registerDefault(processor: RequestProcessor | ProcessorFunction, options?: ProcessorOptions): void {
+    this.#default = this.#registration(processor, options);
+  }
+
+  #registration(processor: RequestProcessor | ProcessorFunction, options?: ProcessorOptions): Registration {
     const { concurrency, maxQueue } = resolveProcessorOptions(options);
-    this.#default = new Registration(toProcessor(processor), concurrency, maxQueue, this.#logger);
+    const logger = this.#logger;
+    const reg: Registration = {
+      processor: toProcessor(processor),
+      // One runner per registration: a request enters the limiter as (channel, request), with
+      // no closure per request (see ConcurrencyLimiter.tryRunWith).
+      limiter: new ConcurrencyLimiter({
+        concurrency,
+        maxQueue,
+        onError: (err) => logger.error(`processor task failed: ${String(err)}`),
+        runner: (channel: RemotingChannel, request: RemotingCommand) => this.#process(reg, channel, request),
+      }),
+    };
+    return reg;
   }
 
   /** The processor registered for `code`, if any (RocketMQ's getProcessorPair). */
@@ -168,7 +173,7 @@ export class Dispatcher {
     }
     this.#inProcess++;
     channel.requestStarted();
-    const taken = reg.limiter.tryRun(() => this.#process(reg, channel, request));
+    const taken = reg.limiter.tryRunWith(channel, request);
     if (!taken) {
       this.#finished(channel);
       this.#reply(channel, request, ResponseCode.SYSTEM_BUSY, OVERLOAD_REMARK);

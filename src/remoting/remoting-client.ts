@@ -161,17 +161,22 @@ export class RemotingClient extends RemotingService {
     request: RemotingCommand,
     timeoutMs?: number,
   ): Promise<RemotingCommand> {
-    const startedAt = Date.now();
     const deadlineAt = this.#deadline(timeoutMs);
     if (typeof deadlineAt !== "number") throw deadlineAt;
-    const channel = this.#ready(addr) ?? (await this.#channel(addr, deadlineAt));
-    const remaining = deadlineAt - Date.now();
+    const total = timeoutMs ?? this.options.defaultTimeoutMs;
+    // Time left once connected: all of it with a live channel, so the clock is read only after
+    // a connect (one Date.now() per call instead of three).
+    let remaining = total;
+    let channel = this.#ready(addr);
+    if (channel === undefined) {
+      channel = await this.#channel(addr, deadlineAt);
+      remaining = deadlineAt - Date.now();
+    }
     try {
       const response = await this.invokeChannel(channel, request, deadlineAt, undefined, true);
       return response;
     } catch (err) {
       if (isMqwireError(err, ErrorCodes.TIMEOUT) && this.options.closeSocketIfTimeout) {
-        const total = deadlineAt - startedAt;
         if (remaining > CLOSE_GUARD_MIN_MS || remaining > total / 4) {
           this.logger.warn(`invokeSync: closing ${channel} because of a time-out`);
           channel.close();
@@ -205,11 +210,16 @@ export class RemotingClient extends RemotingService {
   }
 
   /** RocketMQ's invokeOneway: resolves once the request is written; no response is expected. */
-  async invokeOneway(addr: string | null, request: RemotingCommand, timeoutMs?: number): Promise<void> {
+  invokeOneway(addr: string | null, request: RemotingCommand, timeoutMs?: number): Promise<void> {
+    // Not async: with a live channel the write happens now and no async frame is kept (see
+    // invokeChannelOneway).
     const deadlineAt = this.#deadline(timeoutMs);
-    if (typeof deadlineAt !== "number") throw deadlineAt;
-    const channel = this.#ready(addr) ?? (await this.#channel(addr, deadlineAt));
-    await this.invokeChannelOneway(channel, request, deadlineAt, undefined, true);
+    if (typeof deadlineAt !== "number") return Promise.reject(deadlineAt);
+    const ready = this.#ready(addr);
+    if (ready !== undefined) return this.invokeChannelOneway(ready, request, deadlineAt, undefined, true);
+    return this.#channel(addr, deadlineAt).then((channel) =>
+      this.invokeChannelOneway(channel, request, deadlineAt, undefined, true),
+    );
   }
 
   /** Replaces the name-server list (shuffled on change; a dropped choice is closed). */

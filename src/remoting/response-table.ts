@@ -1,29 +1,43 @@
 /**
  * Pending calls by opaque: RocketMQ's `responseTable` (NettyRemotingAbstract) with its timeout
  * scanner and failFast. Differences, on purpose:
- * - removal is one `Map.delete` shared by response, time-out and failure, so each call ends
- *   exactly once (the race of upstream issue #10575 cannot happen);
+ * - removal is one delete from the index by opaque (./opaque-index.ts), shared by response,
+ *   time-out and failure, so each call ends exactly once (the race of upstream issue #10575
+ *   cannot happen);
  * - a call times out within `timerResolutionMs` of its deadline, not after RocketMQ's 1 s sweep
  *   plus 1 s grace (§6.7);
  * - one timer for the whole table, armed for the earliest deadline of a binary min-heap. Settled
  *   calls stay in the heap as tombstones (lazy deletion) until they reach the top or until they
  *   outnumber the live ones, when the heap is rebuilt in O(n): O(1) amortized per settle.
+ *
+ * Per call the table allocates one PendingCall and nothing else: callers pass shared callbacks
+ * plus a per-call `context` (the InvokeCallback of invokeAsync), and the service's permit is
+ * released by one `onSettle` hook for the whole table. With the closures that wrapped the
+ * callbacks before, the 100,000-pending-calls benchmark measured 487 B of heap per call; now 127.
  */
 
 import { type Clock, delayUntil, systemClock } from "../clock.js";
 import type { RemotingCommand } from "../codec/remoting-command.js";
 import { InvalidArgumentError, TimeoutError } from "../errors.js";
 import { defaultLogger, type Logger } from "../logger.js";
+import { OpaqueIndex } from "./opaque-index.js";
 
 /** How late after its deadline a call may time out, so calls due close together share one wake-up. */
 export const DEFAULT_TIMER_RESOLUTION_MS = 10;
-/** Tombstones tolerated before a rebuild is considered (they must also outnumber live calls). */
-const MIN_TOMBSTONES_TO_COMPACT = 1024;
+/**
+ * Tombstones tolerated before a rebuild is considered (they must also outnumber live calls). Low,
+ * so that settled calls die young: at 1024, with 64 calls in flight, the heap array kept growing
+ * to ~1,100 slots and was trimmed again, ~35 B of garbage per call (sampling heap profile).
+ */
+const MIN_TOMBSTONES_TO_COMPACT = 64;
 
-/** Receives the response of a pending call. */
-export type ResponseCallback = (response: RemotingCommand) => void;
-/** Receives why a pending call failed: TimeoutError, or the error given to `fail*`. */
-export type ErrorCallback = (error: Error) => void;
+/**
+ * Receives the response of a pending call, and the `context` the call was added with. The context
+ * lets a caller pass shared functions plus per-call data instead of a closure per call.
+ */
+export type ResponseCallback = (response: RemotingCommand, context: unknown) => void;
+/** Receives why a pending call failed (TimeoutError, or the error given to `fail*`) and its `context`. */
+export type ErrorCallback = (error: Error, context: unknown) => void;
 
 /** Options of a {@link ResponseTable}. */
 export interface ResponseTableOptions {
@@ -35,17 +49,31 @@ export interface ResponseTableOptions {
   createTimeoutError?: (opaque: number, owner: object) => Error;
   /** Where a callback that throws is reported (RocketMQ logs and continues); default `defaultLogger`. */
   logger?: Logger;
+  /**
+   * Runs once for every call that ends, however it ends, just before its callback (the service
+   * releases the call's async permit here: one function per table instead of a wrapper per call).
+   */
+  onSettle?: () => void;
 }
 
 /** One pending call; fields are nulled when it ends so a tombstone holds no closures. */
 class PendingCall {
   constructor(
+    /** Order of `add`: failAll and failEverything end calls in this order. */
+    readonly seq: number,
     readonly opaque: number,
     readonly deadlineAt: number,
     public owner: object | null,
     public onResponse: ResponseCallback | null,
     public onError: ErrorCallback | null,
+    public context: unknown,
   ) {}
+}
+
+function noop(): void {}
+
+function bySeq(a: PendingCall, b: PendingCall): number {
+  return a.seq - b.seq;
 }
 
 function defaultTimeoutError(opaque: number): Error {
@@ -58,7 +86,8 @@ function defaultTimeoutError(opaque: number): Error {
  * the call is removed, so they may add calls freely.
  */
 export class ResponseTable {
-  readonly #calls = new Map<number, PendingCall>();
+  readonly #calls = new OpaqueIndex<PendingCall>();
+  #added = 0;
   #heap: PendingCall[] = [];
   #tombstones = 0;
   #timer: unknown;
@@ -69,6 +98,7 @@ export class ResponseTable {
   readonly #resolutionMs: number;
   readonly #createTimeoutError: (opaque: number, owner: object) => Error;
   readonly #logger: Logger;
+  readonly #onSettle: () => void;
   readonly #onTimer = (): void => this.#expire();
 
   constructor(options: ResponseTableOptions = {}) {
@@ -80,6 +110,7 @@ export class ResponseTable {
     this.#clock = options.clock ?? systemClock;
     this.#createTimeoutError = options.createTimeoutError ?? defaultTimeoutError;
     this.#logger = options.logger ?? defaultLogger;
+    this.#onSettle = options.onSettle ?? noop;
   }
 
   /** Calls pending now. */
@@ -101,8 +132,9 @@ export class ResponseTable {
 
   /**
    * Registers a pending call. `owner` identifies the channel the request went out on (for
-   * `failAll`); `deadlineAt` is epoch ms, or Infinity for a call that never times out.
-   * Throws InvalidArgumentError when `opaque` is already pending.
+   * `failAll`); `deadlineAt` is epoch ms, or Infinity for a call that never times out; `context`
+   * is handed back to whichever callback runs. Throws InvalidArgumentError when `opaque` is
+   * already pending (and then neither callback nor `onSettle` runs).
    */
   add(
     opaque: number,
@@ -110,11 +142,14 @@ export class ResponseTable {
     deadlineAt: number,
     onResponse: ResponseCallback,
     onError: ErrorCallback,
+    context?: unknown,
   ): void {
-    if (this.#calls.has(opaque)) throw new InvalidArgumentError(`opaque ${opaque} is already pending`);
+    if (this.#calls.get(opaque) !== undefined) {
+      throw new InvalidArgumentError(`opaque ${opaque} is already pending`);
+    }
     if (Number.isNaN(deadlineAt)) throw new InvalidArgumentError("deadlineAt must be a number, got NaN");
-    const call = new PendingCall(opaque, deadlineAt, owner, onResponse, onError);
-    this.#calls.set(opaque, call);
+    const call = new PendingCall(this.#added++, opaque, deadlineAt, owner, onResponse, onError, context);
+    this.#calls.add(call);
     if (deadlineAt === Number.POSITIVE_INFINITY) return;
     this.#push(call);
     if (deadlineAt + this.#resolutionMs < this.#armedAt) this.#arm(deadlineAt + this.#resolutionMs);
@@ -122,7 +157,7 @@ export class ResponseTable {
 
   /** True when `opaque` is pending. */
   has(opaque: number): boolean {
-    return this.#calls.has(opaque);
+    return this.#calls.get(opaque) !== undefined;
   }
 
   /**
@@ -136,12 +171,14 @@ export class ResponseTable {
       this.#lateResponses++;
       return false;
     }
-    this.#calls.delete(response.opaque);
+    this.#calls.delete(call);
     const onResponse = call.onResponse!;
+    const context = call.context;
     this.#bury(call);
     this.#tidy();
+    this.#settled(response.opaque);
     try {
-      onResponse(response);
+      onResponse(response, context);
     } catch (err) {
       this.#logger.error(`response-table: response callback of opaque ${response.opaque} threw`, err);
     }
@@ -152,44 +189,62 @@ export class ResponseTable {
   fail(opaque: number, error: Error): boolean {
     const call = this.#calls.get(opaque);
     if (call === undefined) return false;
-    this.#calls.delete(opaque);
+    this.#calls.delete(call);
     const onError = call.onError!;
+    const context = call.context;
     this.#bury(call);
     this.#tidy();
-    this.#callError(onError, error, opaque);
+    this.#callError(onError, error, opaque, context);
     return true;
   }
 
   /** Ends every call pending on `owner` with `error` (the channel closed: RocketMQ failFast). Returns how many. */
   failAll(owner: object, error: Error): number {
-    const victims: PendingCall[] = [];
-    for (const call of this.#calls.values()) if (call.owner === owner) victims.push(call);
-    return this.#failCalls(victims, error);
+    return this.#failCalls(
+      this.#calls.values().filter((call) => call.owner === owner),
+      error,
+    );
   }
 
   /** Ends every pending call with `error` (shutdown). Returns how many. */
   failEverything(error: Error): number {
-    return this.#failCalls(Array.from(this.#calls.values()), error);
+    return this.#failCalls(this.#calls.values(), error);
   }
 
   #failCalls(victims: PendingCall[], error: Error): number {
-    const callbacks: ErrorCallback[] = new Array(victims.length);
-    for (let i = 0; i < victims.length; i++) {
+    victims.sort(bySeq); // in the order they were added, as the Map they once lived in gave them
+    const n = victims.length;
+    // Taken before #bury drops them.
+    const callbacks: ErrorCallback[] = new Array(n);
+    const contexts: unknown[] = new Array(n);
+    for (let i = 0; i < n; i++) {
       const call = victims[i]!;
-      this.#calls.delete(call.opaque);
+      this.#calls.delete(call);
       callbacks[i] = call.onError!;
+      contexts[i] = call.context;
       this.#bury(call);
     }
     this.#tidy();
-    for (let i = 0; i < victims.length; i++) this.#callError(callbacks[i]!, error, victims[i]!.opaque);
-    return victims.length;
+    for (let i = 0; i < n; i++) this.#callError(callbacks[i]!, error, victims[i]!.opaque, contexts[i]);
+    return n;
   }
 
-  #callError(onError: ErrorCallback, error: Error, opaque: number): void {
+  /** Ends a removed call with `error`: `onSettle`, then its error callback. */
+  #callError(onError: ErrorCallback, error: Error, opaque: number, context: unknown): void {
+    this.#settled(opaque);
     try {
-      onError(error);
+      onError(error, context);
     } catch (err) {
       this.#logger.error(`response-table: error callback of opaque ${opaque} threw`, err);
+    }
+  }
+
+  /** Runs `onSettle` for a call just removed; its failure is logged and never skips the callback. */
+  #settled(opaque: number): void {
+    try {
+      this.#onSettle();
+    } catch (err) {
+      this.#logger.error(`response-table: onSettle of opaque ${opaque} threw`, err);
     }
   }
 
@@ -198,6 +253,7 @@ export class ResponseTable {
     call.owner = null;
     call.onResponse = null;
     call.onError = null;
+    call.context = undefined;
     if (call.deadlineAt !== Number.POSITIVE_INFINITY) this.#tombstones++;
   }
 
@@ -224,11 +280,12 @@ export class ResponseTable {
         this.#tombstones--;
         continue;
       }
-      this.#calls.delete(call.opaque);
-      const { onError, owner, opaque } = call;
+      this.#calls.delete(call);
+      const { onError, owner, opaque, context } = call;
       call.owner = null;
       call.onResponse = null;
       call.onError = null;
+      call.context = undefined;
       this.#timedOut++;
       let error: Error;
       try {
@@ -237,7 +294,7 @@ export class ResponseTable {
         error = defaultTimeoutError(opaque);
         this.#logger.error("response-table: createTimeoutError threw", err);
       }
-      this.#callError(onError, error, opaque);
+      this.#callError(onError, error, opaque, context);
     }
     if (this.#calls.size === 0) {
       this.#heap.length = 0;

@@ -4,6 +4,7 @@
  * time-outs near their deadline, late responses dropped and counted, in-flight permits.
  */
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { describe, test } from "node:test";
 import {
   ErrorCodes,
@@ -407,6 +408,57 @@ describe("call options, hooks and pushed requests", () => {
     // The only permit is free again: a call with no time to wait gets it.
     const r = await client.invoke(s.addr, request(client, InteropCode.ECHO, "free"), { timeoutMs: 1000 });
     assert.equal(r.body?.toString(), "free");
+  });
+
+  test("a call's abort listener is removed however the call ends: response, time-out or failure", async (t) => {
+    const s = await startServer(t);
+    const client = startClient(t);
+    await client.invoke(s.addr, request(client, InteropCode.ECHO));
+    const signal = new AbortController().signal;
+    const r = await client.invoke(s.addr, request(client, InteropCode.ECHO, "x"), { signal });
+    assert.equal(r.body?.toString(), "x");
+    assert.equal(getEventListeners(signal, "abort").length, 0, "after a response");
+    await expectCode(
+      client.invoke(s.addr, request(client, InteropCode.NEVER_REPLIES), { signal, timeoutMs: 50 }),
+      ErrorCodes.TIMEOUT,
+    );
+    assert.equal(getEventListeners(signal, "abort").length, 0, "after a time-out");
+    const bad = request(client, InteropCode.ECHO);
+    bad.serializeType = 7 as SerializeType;
+    await expectCode(client.invoke(s.addr, bad, { signal }), ErrorCodes.SEND);
+    assert.equal(getEventListeners(signal, "abort").length, 0, "after a failed write");
+    assert.equal(client.pendingCalls, 0);
+  });
+
+  test("asyncPermits 1: every way a call ends gives its permit back exactly once", async (t) => {
+    const s = await startServer(t);
+    const client = startClient(t, { asyncPermits: 1 });
+    await client.invoke(s.addr, request(client, InteropCode.ECHO));
+    const ends: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      // Each call needs the only permit at once (timeoutMs 0 would refuse a wait).
+      const cb = countedCallback();
+      client.invokeAsync(s.addr, request(client, InteropCode.ECHO), 1000, cb.callback);
+      await within(cb.settled, 3000, "invokeAsync");
+      ends.push(`async ${cb.succeeded.length}/${cb.failed.length}`);
+      await expectCode(
+        client.invoke(s.addr, request(client, InteropCode.NEVER_REPLIES), { timeoutMs: 30 }),
+        ErrorCodes.TIMEOUT,
+      );
+      const bad = request(client, InteropCode.ECHO);
+      bad.serializeType = 7 as SerializeType;
+      await expectCode(client.invoke(s.addr, bad), ErrorCodes.SEND);
+      const r = await client.invokeSync(s.addr, request(client, InteropCode.ECHO, `r${round}`), 1000);
+      ends.push(r.body!.toString());
+    }
+    assert.deepEqual(ends, ["async 1/0", "r0", "async 1/0", "r1", "async 1/0", "r2"]);
+    // Two permits would let both of these in; one lets the second wait, then fail fast.
+    const held = client.invoke(s.addr, delayed(client, 100), { timeoutMs: 1000 });
+    await expectCode(
+      client.invoke(s.addr, request(client, InteropCode.ECHO), { timeoutMs: 0 }),
+      ErrorCodes.TOO_MANY_REQUESTS,
+    );
+    await held;
   });
 
   test("RPC hooks run before every call and after successful ones only", async (t) => {

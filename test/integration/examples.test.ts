@@ -7,9 +7,13 @@ import { promisify } from "node:util";
 import { repoRoot } from "../helpers/vectors.js";
 
 test("examples/call-styles.mjs: every call style works end to end", async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot(), "examples", "call-styles.mjs")], {
-    timeout: 20_000,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(repoRoot(), "examples", "call-styles.mjs")],
+    {
+      timeout: 20_000,
+    },
+  );
   const lines = stdout.trim().split("\n");
   for (const expected of [
     "invoke: 0 ok hello",

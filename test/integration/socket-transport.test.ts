@@ -114,8 +114,8 @@ for (const [kind, makePair] of [
       await tick();
       assert.equal(spy.count(), 1);
       while (got < 50 * 28) await next(server, "data");
-      // Large batch: above the copy limit, one writev under cork.
-      const big = Buffer.alloc(COALESCE_COPY_MAX_BYTES, 3);
+      // Chunks above the copy limit: written as they are, still one writev under cork.
+      const big = Buffer.alloc(COALESCE_COPY_MAX_BYTES + 1, 3);
       for (let i = 0; i < 10; i++) client.write([Buffer.alloc(4, 4), big]);
       await tick();
       assert.equal(spy.count(), 2);
@@ -127,6 +127,28 @@ for (const [kind, makePair] of [
       while (got < 50 * 28 + 10 * (4 + big.length) + 6) await next(server, "data");
       assert.equal(spy.count(), 4);
       assert.equal(got, client.bytesWritten);
+      const closed = next(server, "close");
+      client.end();
+      await closed;
+    });
+
+    test("a batch mixing small and large chunks arrives intact and in order, in one write", async () => {
+      const [c, s] = await makePair();
+      const spy = countWrites(c);
+      const client = new SocketTransport(c);
+      const server = new SocketTransport(s);
+      const received: Buffer[] = [];
+      server.on("data", (chunk) => received.push(Buffer.from(chunk)));
+      // Runs of small chunks (copied together) between large ones (written as they are).
+      const sizes = [3, 40, COALESCE_COPY_MAX_BYTES + 1, 7, 5000, 1, 2, COALESCE_COPY_MAX_BYTES, 9000, 4];
+      const chunks = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+      client.write(chunks.slice(0, 4));
+      client.write(chunks.slice(4));
+      await tick();
+      assert.equal(spy.count(), 1);
+      const total = sizes.reduce((a, b) => a + b, 0);
+      while (received.reduce((a, b) => a + b.length, 0) < total) await next(server, "data");
+      assert.deepEqual(Buffer.concat(received), Buffer.concat(chunks));
       const closed = next(server, "close");
       client.end();
       await closed;

@@ -336,6 +336,61 @@ describe("ConcurrencyLimiter", () => {
     assert.equal(limiter.queued, 0);
   });
 
+  test("tryRunWith runs the runner on its pair now, or queues the pair in FIFO order with tasks", async () => {
+    const gates = Array.from({ length: 4 }, () => deferred());
+    const ran: string[] = [];
+    const limiter = new ConcurrencyLimiter<string, number>({
+      concurrency: 1,
+      maxQueue: 3,
+      runner: (name, i) => {
+        ran.push(`${name}${i}`);
+        return gates[i]!.promise;
+      },
+    });
+    assert.equal(limiter.tryRunWith("a", 0), true);
+    assert.deepEqual(ran, ["a0"], "a free slot: the runner ran inside tryRunWith");
+    assert.equal(limiter.tryRunWith("b", 1), true);
+    assert.equal(
+      limiter.tryRun(() => {
+        ran.push("task");
+      }),
+      true,
+    );
+    assert.equal(limiter.tryRunWith("c", 2), true);
+    assert.equal(limiter.queued, 3);
+    assert.equal(limiter.tryRunWith("d", 3), false, "the queue is full");
+    assert.equal(limiter.queued, 3);
+    gates[0]!.resolve();
+    await flush();
+    assert.deepEqual(ran, ["a0", "b1"]);
+    gates[1]!.resolve();
+    await flush();
+    assert.deepEqual(ran, ["a0", "b1", "task", "c2"], "a synchronous task frees its slot at once");
+    gates[2]!.resolve();
+    await flush();
+    assert.equal(limiter.active, 0);
+    assert.equal(limiter.queued, 0);
+  });
+
+  test("a runner that throws or rejects is reported and frees its slot; no runner: tryRunWith throws", async () => {
+    const errors: unknown[] = [];
+    const boom = new Error("sync");
+    const limiter = new ConcurrencyLimiter<number, number>({
+      concurrency: 1,
+      onError: (e) => errors.push(e),
+      runner: (a, b) => {
+        if (a === 0) throw boom;
+        return Promise.reject(b);
+      },
+    });
+    assert.equal(limiter.tryRunWith(0, 0), true);
+    assert.equal(limiter.tryRunWith(1, 42), true);
+    await flush();
+    assert.deepEqual(errors, [boom, 42]);
+    assert.equal(limiter.active, 0);
+    assert.throws(() => new ConcurrencyLimiter().tryRunWith(1, 2), { code: ErrorCodes.INVALID_ARGUMENT });
+  });
+
   test("invalid options are refused", () => {
     assert.throws(() => new ConcurrencyLimiter({ concurrency: 0 }), { code: ErrorCodes.INVALID_ARGUMENT });
     assert.throws(() => new ConcurrencyLimiter({ maxQueue: -1 }), { code: ErrorCodes.INVALID_ARGUMENT });

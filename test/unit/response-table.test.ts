@@ -356,4 +356,137 @@ describe("ResponseTable", () => {
     assert.ok(elapsed >= 100 && elapsed < 150, `fired after ${elapsed} ms`);
     assert.equal(table.size, 0);
   });
+
+  test("the context comes back with the response or the error; onSettle runs first, once per call", () => {
+    const clock = new FakeClock();
+    const events: string[] = [];
+    const table = new ResponseTable({ clock, onSettle: () => events.push("settle") });
+    const onResponse = (r: RemotingCommand, ctx: unknown): void => {
+      events.push(`response ${r.opaque} ${String(ctx)}`);
+    };
+    const onError = (e: Error, ctx: unknown): void => {
+      events.push(`error ${(e as { code?: string }).code ?? e.message} ${String(ctx)}`);
+    };
+    const a = {};
+    const b = {};
+    table.add(1, a, clock.now() + 100, onResponse, onError, "ctx1");
+    table.add(2, a, clock.now() + 100, onResponse, onError, "ctx2");
+    table.add(3, b, clock.now() + 100, onResponse, onError, "ctx3");
+    table.add(4, b, clock.now() + 100, onResponse, onError, "ctx4");
+    table.add(5, b, clock.now() + 50, onResponse, onError, "ctx5");
+    table.complete(response(1));
+    table.fail(2, new Error("send"));
+    clock.advance(60);
+    table.failAll(b, new Error("closed"));
+    assert.deepEqual(events, [
+      "settle",
+      "response 1 ctx1",
+      "settle",
+      "error send ctx2",
+      "settle",
+      `error ${ErrorCodes.TIMEOUT} ctx5`,
+      "settle",
+      "error closed ctx3",
+      "settle",
+      "error closed ctx4",
+    ]);
+    // Late or unknown responses, and ends of calls no longer pending, settle nothing.
+    events.length = 0;
+    assert.equal(table.complete(response(1)), false);
+    assert.equal(table.fail(3, new Error("again")), false);
+    clock.advance(1000);
+    assert.deepEqual(events, []);
+    assert.equal(table.size, 0);
+  });
+
+  test("a refused add runs neither onSettle nor a callback; a throwing onSettle skips no callback", () => {
+    const clock = new FakeClock();
+    const logged: string[] = [];
+    const logger: Logger = { debug() {}, info() {}, warn() {}, error: (m) => logged.push(m) };
+    let settles = 0;
+    const table = new ResponseTable({
+      clock,
+      logger,
+      onSettle: () => {
+        settles++;
+        throw new Error("bad hook");
+      },
+    });
+    const rec = new Recorder();
+    rec.add(table, 1, {}, clock.now() + 100);
+    assert.throws(() => rec.add(table, 1, {}, clock.now() + 100), { code: ErrorCodes.INVALID_ARGUMENT });
+    assert.equal(settles, 0);
+    table.complete(response(1));
+    assert.equal(settles, 1);
+    assert.equal(rec.settlements(1), 1, "the response callback ran although onSettle threw");
+    assert.equal(logged.length, 1);
+  });
+
+  test("failAll and failEverything end calls in the order they were added, whatever their opaques", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock });
+    const owner = {};
+    const order: number[] = [];
+    // Opaques that share slots of the index (multiples of its 256 slots), negative, and not int32.
+    const opaques = [512, 3, 256, -1, 0, 2 ** 32, -256, 1.5, Number.MAX_SAFE_INTEGER, 255];
+    for (const opaque of opaques) {
+      table.add(opaque, owner, clock.now() + 100, noop, () => order.push(opaque));
+    }
+    for (const opaque of opaques) assert.equal(table.has(opaque), true, `opaque ${opaque} is pending`);
+    assert.equal(table.complete(response(256)), true);
+    assert.equal(table.has(256), false);
+    assert.equal(table.has(512), true, "a call sharing its slot stays");
+    assert.equal(table.failAll(owner, new Error("closed")), opaques.length - 1);
+    assert.deepEqual(
+      order,
+      opaques.filter((o) => o !== 256),
+    );
+    order.length = 0;
+    for (const opaque of opaques)
+      table.add(opaque, {}, Number.POSITIVE_INFINITY, noop, () => order.push(opaque));
+    assert.equal(table.failEverything(new Error("shutdown")), opaques.length);
+    assert.deepEqual(order, opaques);
+    assert.equal(table.size, 0);
+  });
+
+  test("property: every call ends exactly once, with opaques that collide in the index", () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("add" as const), opaque: fc.nat(12), ttl: fc.nat(300) }),
+      fc.record({ kind: fc.constant("complete" as const), opaque: fc.nat(12) }),
+      fc.record({ kind: fc.constant("fail" as const), opaque: fc.nat(12) }),
+      fc.record({ kind: fc.constant("failAll" as const), owner: fc.nat(1) }),
+      fc.record({ kind: fc.constant("advance" as const), ms: fc.nat(150) }),
+    );
+    // Every 4th key shares slot 7 of the index; the others are spread and negative.
+    const key = (n: number): number => (n % 4 === 0 ? 7 + 256 * n : -n);
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
+        const clock = new FakeClock();
+        let settles = 0;
+        const table = new ResponseTable({ clock, onSettle: () => settles++ });
+        const owners = [{}, {}];
+        const ends: number[] = [];
+        for (const o of ops) {
+          if (o.kind === "add") {
+            if (table.has(key(o.opaque))) continue;
+            const id = ends.push(0) - 1;
+            const done = (_: unknown, ctx: unknown): void => {
+              assert.equal(ctx, id);
+              ends[id]!++;
+            };
+            table.add(key(o.opaque), owners[o.opaque % 2]!, clock.now() + o.ttl, done, done, id);
+          } else if (o.kind === "complete") table.complete(response(key(o.opaque)));
+          else if (o.kind === "fail") table.fail(key(o.opaque), new Error("x"));
+          else if (o.kind === "failAll") table.failAll(owners[o.owner]!, new Error("x"));
+          else clock.advance(o.ms);
+          assert.equal(table.size, ends.filter((n) => n === 0).length);
+        }
+        clock.advance(1000);
+        assert.equal(table.size, 0);
+        assert.ok(ends.every((n) => n === 1));
+        assert.equal(settles, ends.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });

@@ -5,7 +5,7 @@
  */
 import type { Codec } from "./codec/codec.js";
 import type { RemotingCommand } from "./codec/remoting-command.js";
-import { SerializeType } from "./codec/remoting-command.js";
+import { LanguageCode, SerializeType } from "./codec/remoting-command.js";
 import { InvalidArgumentError } from "./errors.js";
 import {
   DEFAULT_CLIENT_ASYNC_PERMITS,
@@ -48,6 +48,18 @@ export {
 export interface RemotingOptions {
   /** Serialize type of commands this side creates. Default JSON (RocketMQ's default). */
   serializeType?: SerializeType;
+  /**
+   * `language` of commands this side creates. Default JAVA: RocketMQ servers before 5.3.2 cannot
+   * map NODE_JS (13), and a Java peer should not be able to tell mqwire from itself.
+   */
+  language?: LanguageCode;
+  /**
+   * `version` of commands this side creates (RocketMQ's MQVersion ordinal, 479 for 5.3.3).
+   * Default 0, as RocketMQ's RemotingCommand without `rocketmq.remoting.version`. Name servers
+   * answer standard JSON routes from 401; above 475 a shutting-down server answers GO_AWAY,
+   * which mqwire's client reports as a reply with code 1500 (it does not retry it).
+   */
+  version?: number;
   /** Close a channel after this many ms with neither read nor write; 0 disables. Default 120000. */
   channelMaxIdleMs?: number;
   /** Largest frame accepted, in bytes (length field + 4). Default 16 MiB. */
@@ -70,6 +82,8 @@ export interface RemotingOptions {
 
 export interface ResolvedRemotingOptions {
   readonly serializeType: SerializeType;
+  readonly language: LanguageCode;
+  readonly version: number;
   readonly channelMaxIdleMs: number;
   readonly maxFrameBytes: number;
   readonly channelMaxPendingRequests: number;
@@ -116,6 +130,8 @@ export function resolveRemotingOptions(
   }
   return {
     serializeType,
+    language: intOption("language", o.language, LanguageCode.JAVA, 0, 255),
+    version: intOption("version", o.version, 0, -32768, 2 ** 31 - 1),
     channelMaxIdleMs: intOption("channelMaxIdleMs", o.channelMaxIdleMs, DEFAULT_CHANNEL_MAX_IDLE_MS),
     maxFrameBytes: intOption("maxFrameBytes", o.maxFrameBytes, 16 * 1024 * 1024, 64),
     channelMaxPendingRequests: intOption(

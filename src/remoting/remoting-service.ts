@@ -99,10 +99,13 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
 
   abstract start(): Promise<void>;
 
-  /** A request carrying this side's serialize type (RocketMQ: the process default). */
+  /** A request carrying this side's serialize type, language and version (RocketMQ: the process defaults). */
   createRequest(code: number, init: Omit<CommandInit, "code" | "flag"> = {}): RemotingCommand {
     const command = RemotingCommand.createRequest(code, init);
-    if (init.serializeType === undefined) command.serializeType = this.#base.serializeType;
+    const base = this.#base;
+    if (init.serializeType === undefined) command.serializeType = base.serializeType;
+    if (init.language === undefined) command.language = base.language;
+    if (init.version === undefined) command.version = base.version;
     return command;
   }
   abstract shutdown(): Promise<void>;

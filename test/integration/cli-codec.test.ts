@@ -3,47 +3,17 @@
  * in a child process, input on stdin or with --file.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { RemotingCommand, SerializeType } from "../../src/codec/remoting-command.js";
 import { decodeFrame, encodeFrame } from "../../src/codec/rocketmq-codec.js";
-import { repoRoot, vectorsDir } from "../helpers/vectors.js";
+import { mqwire as run } from "../helpers/cli.js";
+import { vectorsDir } from "../helpers/vectors.js";
 
-const BIN = join(repoRoot(), "bin", "mqwire.js");
 const TIMEOUT_MS = 8000;
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function mqwire(args: string[], stdin = "", timeoutMs = TIMEOUT_MS): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`mqwire ${args.join(" ")} did not exit within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(stdin);
-  });
-}
+const mqwire = (args: string[], stdin = "", timeoutMs = TIMEOUT_MS) => run(args, stdin, timeoutMs);
 
 const lines = (s: string): string[] => s.split("\n").filter((l) => l.length > 0);
 

@@ -6,39 +6,10 @@ import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
-import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { repoRoot } from "../helpers/vectors.js";
+import { BIN, mqwire } from "../helpers/cli.js";
 
-const BIN = join(repoRoot(), "bin", "mqwire.js");
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], timeoutMs = 20_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args]);
-    let stdout = "";
-    let stderr = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`mqwire ${args.join(" ")} did not exit within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], timeoutMs = 20_000) => mqwire(args, "", timeoutMs);
 
 /** Starts `mqwire serve --port 0`; resolves with the process and the address it printed. */
 async function serve(extra: string[] = []): Promise<{ child: ChildProcessWithoutNullStreams; addr: string }> {

@@ -187,6 +187,12 @@ export interface RemotingClientOptions extends RemotingOptions {
   reconnectBaseMs?: number;
   /** Reconnect back-off cap, in ms. Default 10000. */
   reconnectMaxMs?: number;
+  /**
+   * On a GO_AWAY reply (a RocketMQ 5.x server shutting down gracefully; sent only to requests
+   * with version > 475), open a new connection and send a copy of the request once more, as
+   * RocketMQ's enableReconnectForGoAway does. Default true.
+   */
+  reconnectOnGoAway?: boolean;
   /** Scan name servers for reachability. Default true (RocketMQ's isScanAvailableNameSrv). */
   scanNameServers?: boolean;
   /** Period of the name-server scan, in ms. Default 3000. */
@@ -209,6 +215,7 @@ export interface ResolvedClientOptions extends ResolvedRemotingOptions {
   readonly reconnectBaseMs: number;
   readonly reconnectMaxMs: number;
   readonly scanNameServers: boolean;
+  readonly reconnectOnGoAway: boolean;
   readonly nameServerScanMs: number;
 }
 
@@ -225,6 +232,7 @@ export function resolveClientOptions(o: RemotingClientOptions = {}): ResolvedCli
     reconnectBaseMs,
     reconnectMaxMs: intOption("reconnectMaxMs", o.reconnectMaxMs, DEFAULT_RECONNECT_MAX_MS, reconnectBaseMs),
     scanNameServers: boolOption("scanNameServers", o.scanNameServers, true),
+    reconnectOnGoAway: boolOption("reconnectOnGoAway", o.reconnectOnGoAway, true),
     nameServerScanMs: intOption("nameServerScanMs", o.nameServerScanMs, DEFAULT_NAME_SERVER_SCAN_MS, 10),
   };
   return Object.freeze({

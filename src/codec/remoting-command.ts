@@ -73,6 +73,12 @@ export const ResponseCode = {
   GO_AWAY: 1500,
 } as const;
 
+/**
+ * A shutting-down RocketMQ 5.x server answers GO_AWAY only to requests whose version is above
+ * V5_3_1 (ordinal 475); older peers are still served (NettyRemotingAbstract.processRequestCommand).
+ */
+export const GO_AWAY_MIN_VERSION = 476;
+
 let opaqueSequence = 0;
 
 /**

@@ -8,7 +8,7 @@
  * Hot path: with no hooks, no pipeline and a synchronous processor, a request costs no Promise
  * and no closure; anything asynchronous falls back to one `async` function per request.
  */
-import { RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
+import { GO_AWAY_MIN_VERSION, RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
 import { InvalidArgumentError } from "../errors.js";
 import { ConcurrencyLimiter } from "../limiter.js";
 import type { Logger } from "../logger.js";
@@ -30,8 +30,6 @@ import {
   toProcessor,
 } from "./processor.js";
 
-/** RocketMQ sends GO_AWAY during a graceful shutdown only to peers newer than V5_3_1 (475). */
-const GO_AWAY_MIN_VERSION = 476;
 const REJECT_REMARK = "[REJECTREQUEST]system busy, start flow control for a while";
 const OVERLOAD_REMARK = "[OVERLOAD]system busy, start flow control for a while";
 

@@ -4,8 +4,13 @@
  * meaning "a name server"; processors for the requests a server pushes; name-server selection,
  * fail-over and reachability scan.
  */
-import type { RemotingCommand } from "../codec/remoting-command.js";
-import { ConnectError, ErrorCodes, InvalidArgumentError, isMqwireError } from "../errors.js";
+import {
+  FLAG_RESPONSE,
+  GO_AWAY_MIN_VERSION,
+  RemotingCommand,
+  ResponseCode,
+} from "../codec/remoting-command.js";
+import { ConnectError, ErrorCodes, InvalidArgumentError, isMqwireError, SendError } from "../errors.js";
 import { type RemotingClientOptions, type ResolvedClientOptions, resolveClientOptions } from "../options.js";
 import { defaultConnector } from "../transport/routing.js";
 import { SocksConnector } from "../transport/socks.js";
@@ -30,6 +35,20 @@ function clientConnector(resolved: ResolvedClientOptions, options: RemotingClien
   return options.tls
     ? new TlsConnector({ connectTimeoutMs: resolved.connectTimeoutMs, ...options.tls }, plain)
     : plain;
+}
+
+/** A copy of a request for a resend: same fields, a new opaque, no response flag. */
+function copyWithNewOpaque(request: RemotingCommand): RemotingCommand {
+  const copy = RemotingCommand.createRequest(request.code, {
+    language: request.language,
+    version: request.version,
+    remark: request.remark,
+    extFields: request.extFields === null ? null : new Map(request.extFields),
+    body: request.body,
+    serializeType: request.serializeType,
+  });
+  copy.flag = request.flag & ~FLAG_RESPONSE;
+  return copy;
 }
 
 /** RocketMQ closes a timed-out sync call's channel only when time was left (#7057's guard). */
@@ -145,11 +164,56 @@ export class RemotingClient extends RemotingService {
   ): Promise<RemotingCommand> {
     const deadlineAt = this.#deadline(options.timeoutMs);
     if (typeof deadlineAt !== "number") return Promise.reject(deadlineAt);
+    const sent = this.#invokeOnce(addr, request, deadlineAt, options.signal);
+    return this.#mayGoAway(request) ? this.#onGoAway(sent, addr, request, deadlineAt, options.signal) : sent;
+  }
+
+  #invokeOnce(
+    addr: string | null,
+    request: RemotingCommand,
+    deadlineAt: number,
+    signal: AbortSignal | undefined,
+  ): Promise<RemotingCommand> {
     const ready = this.#ready(addr);
-    if (ready !== undefined) return this.invokeChannel(ready, request, deadlineAt, options.signal, true);
-    return this.#channel(addr, deadlineAt, options.signal).then((channel) =>
-      this.invokeChannel(channel, request, deadlineAt, options.signal, true),
+    if (ready !== undefined) return this.invokeChannel(ready, request, deadlineAt, signal, true);
+    return this.#channel(addr, deadlineAt, signal).then((channel) =>
+      this.invokeChannel(channel, request, deadlineAt, signal, true),
     );
+  }
+
+  /** Only requests newer than V5_3_1 can get GO_AWAY (RocketMQ's server checks the version). */
+  #mayGoAway(request: RemotingCommand): boolean {
+    return request.version >= GO_AWAY_MIN_VERSION && this.options.reconnectOnGoAway;
+  }
+
+  /**
+   * RocketMQ 5.x's GO_AWAY handling (reference §6.6): the server is shutting down gracefully, so
+   * its channel is dropped from the table (it stays open for calls still in flight on it, and
+   * closes when the server closes it), a new connection is opened, and a copy of the request with
+   * a new opaque is sent once with the time left. A second GO_AWAY fails with MQW_ERR_SEND.
+   */
+  async #onGoAway(
+    sent: Promise<RemotingCommand>,
+    addr: string | null,
+    request: RemotingCommand,
+    deadlineAt: number,
+    signal: AbortSignal | undefined,
+  ): Promise<RemotingCommand> {
+    const response = await sent;
+    if (response.code !== ResponseCode.GO_AWAY) return response;
+    const target = addr ?? this.#nameServers.chosen;
+    const old = target === undefined ? undefined : this.#table.peek(target);
+    if (target !== undefined && old !== undefined) this.#table.remove(target, old);
+    this.logger.info(
+      `GO_AWAY from ${target ?? "a name server"}: reconnecting and sending request ${request.code} again`,
+    );
+    const retry = await this.#invokeOnce(addr, copyWithNewOpaque(request), deadlineAt, signal);
+    if (retry.code === ResponseCode.GO_AWAY) {
+      throw new SendError(
+        `received GO_AWAY twice from ${target ?? "a name server"} for request code ${request.code}`,
+      );
+    }
+    return retry;
   }
 
   /**
@@ -173,8 +237,10 @@ export class RemotingClient extends RemotingService {
       remaining = deadlineAt - Date.now();
     }
     try {
-      const response = await this.invokeChannel(channel, request, deadlineAt, undefined, true);
-      return response;
+      const sent = this.invokeChannel(channel, request, deadlineAt, undefined, true);
+      return await (this.#mayGoAway(request)
+        ? this.#onGoAway(sent, addr, request, deadlineAt, undefined)
+        : sent);
     } catch (err) {
       if (isMqwireError(err, ErrorCodes.TIMEOUT) && this.options.closeSocketIfTimeout) {
         if (remaining > CLOSE_GUARD_MIN_MS || remaining > total / 4) {
@@ -196,6 +262,19 @@ export class RemotingClient extends RemotingService {
     const deadlineAt = this.#deadline(timeoutMs);
     if (typeof deadlineAt !== "number") {
       runCallback(callback, null, deadlineAt, this.logger);
+      return;
+    }
+    if (this.#mayGoAway(request)) {
+      this.#onGoAway(
+        this.#invokeOnce(addr, request, deadlineAt, undefined),
+        addr,
+        request,
+        deadlineAt,
+        undefined,
+      ).then(
+        (response) => runCallback(callback, response, null, this.logger),
+        (error: Error) => runCallback(callback, null, error, this.logger),
+      );
       return;
     }
     const ready = this.#ready(addr);

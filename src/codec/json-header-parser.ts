@@ -1,0 +1,356 @@
+/**
+ * The fast path of the JSON header decoder: a scanner over the header's bytes for the shape that
+ * fastjson (`RemotingSerializable.encode`) and mqwire's own encoder write, building the
+ * `RemotingCommand` directly, without `JSON.parse`.
+ *
+ * Why: `JSON.parse` was ~85% of a JSON header decode (~1 µs for the codec benchmark's 174-byte
+ * header with 5 extFields; bench/codec/codec-bench.ts), and the JSON codec ran at 0.33x of raw
+ * node:net against 0.56x for the ROCKETMQ one. JSON.parse builds an object that the decoder then
+ * copies into a Map; the scanner builds the Map and the command directly, makes one latin1 text
+ * of the header (one native call, once a string needs it) and slices the strings out of it, and
+ * matches keys and language names as bytes. Measured (CPU time per decode, Node 20): the benchmark's header 1.0 -> 0.5 µs, a
+ * header without extFields 0.47 -> 0.17 µs, RocketMQ-like ones 20-40% less (SendMessage V2
+ * request 1.8 -> 1.2 µs, PullMessage request with 11 long keys 1.6 -> 1.3 µs). Where it gains
+ * least: every key is a new string, which `Map.set` hashes in the runtime (~25 ns a key) where
+ * JSON.parse hands out internalised keys, and a JavaScript loop reads ~1 ns a byte; a header of
+ * 12 keys and values of 17 and 14 characters (561 bytes) decodes ~10% slower than by JSON.parse.
+ *
+ * Scope, and the rule that keeps it safe: it accepts only a strict subset of JSON, an object whose
+ * keys are among `code, extFields, flag, language, opaque, remark, serializeTypeCurrentRPC,
+ * version` (any order, each once), with integers (no fraction, exponent or leading zero, in the
+ * int range) for the numbers, strings for `language`, `remark` and `serializeTypeCurrentRPC`, and
+ * an object of string to string (each key once) for `extFields`, JSON whitespace anywhere. On
+ * anything else (an unknown key, `null`, a number as an extFields value, invalid JSON, invalid
+ * UTF-8, a value out of range) it answers null and the caller takes the `JSON.parse` path, which
+ * keeps every tolerance and every typed error. For what it accepts it gives what that path gives,
+ * which test/unit/json-header-fast.test.ts checks on encoder output and on mutated headers.
+ */
+import type { RawBuffer } from "./byte-strings.js";
+import { LanguageCode, languageFromName, RemotingCommand, SerializeType } from "./remoting-command.js";
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const COLON = 0x3a;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+/** One bit per known top-level key, to refuse a repeated key (JSON.parse keeps the last one). */
+const CODE = 1;
+const EXT_FIELDS = 2;
+const FLAG = 4;
+const LANGUAGE = 8;
+const OPAQUE = 16;
+const REMARK = 32;
+const SERIALIZE_TYPE = 64;
+const VERSION = 128;
+
+const ascii = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "latin1"));
+
+/**
+ * The known keys by their first byte (the eight start with eight different letters): the bytes
+ * after it, closing quote included, and the key's bit.
+ */
+const KEYS: readonly ({ rest: Uint8Array; field: number } | undefined)[] = (() => {
+  const table: ({ rest: Uint8Array; field: number } | undefined)[] = new Array(256).fill(undefined);
+  const keys: [string, number][] = [
+    ["code", CODE],
+    ["extFields", EXT_FIELDS],
+    ["flag", FLAG],
+    ["language", LANGUAGE],
+    ["opaque", OPAQUE],
+    ["remark", REMARK],
+    ["serializeTypeCurrentRPC", SERIALIZE_TYPE],
+    ["version", VERSION],
+  ];
+  for (const [key, field] of keys) table[key.charCodeAt(0)] = { rest: ascii(`${key.slice(1)}"`), field };
+  return table;
+})();
+
+/** The language names as bytes, by code, so `"JAVA"` is recognised without making a string. */
+const LANGUAGE_NAMES: readonly Uint8Array[] = (() => {
+  const table: Uint8Array[] = [];
+  for (const [name, code] of Object.entries(LanguageCode)) table[code] = ascii(name);
+  return table;
+})();
+
+/** `findString`'s flag for a string holding a backslash escape; its low byte ORs the string's bytes. */
+const ESCAPED = 0x100;
+/** `findString`'s flag bit for a string holding a byte >= 0x80 (non-ASCII UTF-8). */
+const NON_ASCII = 0x80;
+
+// The scanner's state for one call: the position after the last token read, and the header as
+// latin1 text (one character per byte, so byte offsets minus `textStart` index it), made at the
+// first string that needs it (a header of numbers only does without the native call).
+let pos = 0;
+let header: Buffer | null = null;
+let text: string | null = null;
+let textStart = 0;
+let textEnd = 0;
+
+/**
+ * `buf[start, end)` decoded as `decodeJsonHeader` would, or null when the header is not of the
+ * shape this scanner handles (see the file comment); then the caller must take the `JSON.parse`
+ * path, which also raises every error. Never throws.
+ */
+export function scanJsonHeader(buf: Buffer, start: number, end: number): RemotingCommand | null {
+  header = buf;
+  textStart = start;
+  textEnd = end;
+  const cmd = scanObject(buf, start, end);
+  header = text = null; // hold nothing past this call (extFields slices keep what they need)
+  return cmd;
+}
+
+/**
+ * The object at `start`. Single-byte checks do not test `i < end` (fewer loads and branches
+ * per token): on a malformed header they may read past `end` (a body byte, or undefined past the
+ * buffer). That is safe because the cursor only moves forward and every loop stops at `end`, so
+ * such a parse cannot finish exactly at `end`, which is checked last.
+ */
+function scanObject(buf: Buffer, start: number, end: number): RemotingCommand | null {
+  let i = start;
+  if (buf[i] !== OPEN_BRACE) i = skipSpace(buf, i, end);
+  if (buf[i++] !== OPEN_BRACE) return null;
+  let seen = 0;
+  let code: number | undefined;
+  let flag: number | undefined;
+  let opaque: number | undefined;
+  let version: number | undefined;
+  let language: number | undefined;
+  let remark: string | null = null;
+  let extFields: Map<string, string> | null = null;
+  if (buf[i] !== QUOTE) i = skipSpace(buf, i, end);
+  if (buf[i] === CLOSE_BRACE) {
+    i++; // {}
+  } else {
+    for (;;) {
+      // A known key, matched as bytes: KEYS by its first letter holds the rest and the quote.
+      if (buf[i] !== QUOTE) return null;
+      const key = KEYS[buf[i + 1]!];
+      if (key === undefined) return null;
+      const rest = key.rest;
+      for (let k = 0; k < rest.length; k++) if (buf[i + 2 + k] !== rest[k]) return null;
+      i += rest.length + 2;
+      const field = key.field;
+      if ((seen & field) !== 0) return null;
+      seen |= field;
+      if (buf[i] !== COLON) i = skipSpace(buf, i, end);
+      if (buf[i++] !== COLON) return null;
+      if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
+      if (field === EXT_FIELDS) {
+        const ext = scanExtFields(buf, i, end);
+        if (ext === undefined) return null;
+        extFields = ext;
+      } else if (field === LANGUAGE) {
+        const value = scanLanguage(buf, i, end);
+        if (value === undefined) return null;
+        language = value;
+      } else if (field === REMARK) {
+        const value = scanString(buf, i, end);
+        if (value === undefined) return null;
+        remark = value;
+      } else if (field === SERIALIZE_TYPE) {
+        // Ignored, as by the JSON.parse path: the frame's header word carries the type.
+        if (!skipString(buf, i, end)) return null;
+      } else {
+        const value = scanInt(buf, i, end);
+        if (value === undefined) return null;
+        if (field === CODE) code = value;
+        else if (field === FLAG) flag = value;
+        else if (field === OPAQUE) opaque = value;
+        else version = value;
+      }
+      i = pos;
+      if (buf[i] !== COMMA && buf[i] !== CLOSE_BRACE) i = skipSpace(buf, i, end);
+      const c = buf[i++];
+      if (c === CLOSE_BRACE) break;
+      if (c !== COMMA) return null;
+      if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
+    }
+  }
+  if (i !== end && skipSpace(buf, i, end) !== end) return null;
+  // The same construction as the JSON.parse path: absent fields left to the constructor's
+  // defaults (an absent opaque draws from the sequence there too).
+  return new RemotingCommand({
+    code,
+    language,
+    version,
+    opaque,
+    flag,
+    remark,
+    extFields,
+    serializeType: SerializeType.JSON,
+  });
+}
+
+/**
+ * JSON's whitespace (RFC 8259 §2: space, tab, LF, CR) from `i`: the first other position. Called
+ * only where the expected byte is missing, so fastjson's whitespace-free text never pays for it.
+ */
+function skipSpace(buf: Buffer, i: number, end: number): number {
+  while (i < end) {
+    const c = buf[i]!;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * A JSON integer in the int range at `i`, or undefined; sets `pos` after its digits. What follows
+ * them is the caller's to check: it wants `,`, `}` or whitespace, so a fraction, an exponent or a
+ * digit after a leading zero sends the header to the JSON.parse path.
+ */
+function scanInt(buf: Buffer, i: number, end: number): number | undefined {
+  const negative = buf[i] === MINUS;
+  if (negative) i++;
+  let n = buf[i]! - ZERO; // NaN past the buffer
+  if (!(n >= 0 && n <= 9)) return undefined;
+  i++;
+  if (n !== 0) {
+    for (; i < end; i++) {
+      const digit = buf[i]! - ZERO;
+      if (digit < 0 || digit > 9) break;
+      n = n * 10 + digit; // past 10 digits out of range (and maybe inexact): refused below
+    }
+  }
+  pos = i;
+  const value = negative ? -n : n; // "-0" gives -0, as JSON.parse does
+  return (value | 0) === value ? value : undefined;
+}
+
+/**
+ * Finds the end of the string quoted at `i`; sets `pos` after its closing quote. Returns the
+ * OR of its bytes (>= NON_ASCII when it holds UTF-8), plus ESCAPED when it holds a backslash, or
+ * -1 when it is not a string or holds a control character (invalid JSON).
+ */
+function findString(buf: Buffer, i: number, end: number): number {
+  if (i >= end || buf[i] !== QUOTE) return -1;
+  let bits = 0;
+  let j = i + 1;
+  for (;;) {
+    if (j >= end) return -1;
+    const c = buf[j]!;
+    if (c === QUOTE) break;
+    if (c === BACKSLASH) {
+      // Every JSON escape is `\` and one ASCII character (\uXXXX's hex digits hold no quote), so
+      // skipping one byte finds the same closing quote as JSON.parse; a bad escape fails there.
+      bits |= ESCAPED;
+      j += 2;
+    } else {
+      if (c < 0x20) return -1;
+      bits |= c;
+      j++;
+    }
+  }
+  pos = j + 1;
+  return bits;
+}
+
+/** The string quoted at `i`, or undefined; sets `pos` after it. */
+function scanString(buf: Buffer, i: number, end: number): string | undefined {
+  const bits = findString(buf, i, end);
+  if (bits < 0) return undefined;
+  return decodeString(buf, i, pos, bits);
+}
+
+/**
+ * The string `buf[i, j)` (quotes included) that `findString` described with `bits`, or undefined
+ * to leave it to the JSON.parse path: on invalid UTF-8 (or a real U+FFFD, which cannot be told
+ * from a substituted one without the strict decode) and on an invalid escape.
+ */
+function decodeString(buf: Buffer, i: number, j: number, bits: number): string | undefined {
+  // Without escapes or UTF-8, a slice of the latin1 text: no native call per string.
+  if (bits < NON_ASCII) return latin1Text().slice(i + 1 - textStart, j - 1 - textStart);
+  let quoted: string;
+  if ((bits & NON_ASCII) !== 0) {
+    // Valid UTF-8 iff no U+FFFD came out (as in json-header.ts's headerText); a string's bytes lie
+    // between two ASCII quotes, which no multi-byte sequence contains, so strings are checked alone.
+    const escaped = (bits & ESCAPED) !== 0;
+    quoted = escaped ? (buf as RawBuffer).utf8Slice(i, j) : (buf as RawBuffer).utf8Slice(i + 1, j - 1);
+    if (quoted.indexOf("\uFFFD") !== -1) return undefined;
+    if (!escaped) return quoted;
+  } else {
+    quoted = latin1Text().slice(i - textStart, j - textStart);
+  }
+  // Escapes are rare in headers (a remark with a newline or a quote): JSON.parse on the one
+  // string gives exactly what it gives inside the whole text.
+  try {
+    return JSON.parse(quoted) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The header as latin1 text, made on first use. */
+function latin1Text(): string {
+  if (text === null) text = (header as RawBuffer).latin1Slice(textStart, textEnd);
+  return text;
+}
+
+/** Checks the string quoted at `i` without making it; sets `pos` after it. */
+function skipString(buf: Buffer, i: number, end: number): boolean {
+  const bits = findString(buf, i, end);
+  if (bits < 0) return false;
+  return bits < NON_ASCII || decodeString(buf, i, pos, bits) !== undefined;
+}
+
+/**
+ * The language named by the string at `i`: a known name matched as bytes, any other string
+ * read as OTHER (as the JSON.parse path does), undefined when not a string (a number there is
+ * left to that path too).
+ */
+function scanLanguage(buf: Buffer, i: number, end: number): number | undefined {
+  const bits = findString(buf, i, end);
+  if (bits < 0) return undefined;
+  if (bits < NON_ASCII) {
+    const n = pos - i - 2;
+    for (let code = 0; code < LANGUAGE_NAMES.length; code++) {
+      const name = LANGUAGE_NAMES[code]!;
+      if (name.length !== n) continue;
+      let k = 0;
+      while (k < n && buf[i + 1 + k] === name[k]) k++;
+      if (k === n) return code;
+    }
+    return LanguageCode.OTHER; // an escape-free ASCII string that is no known name
+  }
+  const name = decodeString(buf, i, pos, bits);
+  if (name === undefined) return undefined;
+  return languageFromName(name) ?? LanguageCode.OTHER;
+}
+
+/** The extFields object at `i` (string values, each key once), or undefined; sets `pos` after it. */
+function scanExtFields(buf: Buffer, i: number, end: number): Map<string, string> | undefined {
+  if (buf[i++] !== OPEN_BRACE) return undefined;
+  const map = new Map<string, string>();
+  if (buf[i] !== QUOTE) i = skipSpace(buf, i, end);
+  if (buf[i] === CLOSE_BRACE) {
+    pos = i + 1;
+    return map;
+  }
+  for (;;) {
+    const key = scanString(buf, i, end);
+    if (key === undefined) return undefined;
+    i = pos;
+    if (buf[i] !== COLON) i = skipSpace(buf, i, end);
+    if (buf[i++] !== COLON) return undefined;
+    if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
+    const value = scanString(buf, i, end);
+    if (value === undefined) return undefined;
+    const size = map.size;
+    map.set(key, value);
+    if (map.size === size) return undefined; // a repeated key: JSON.parse's last-wins is the slow path's
+    i = pos;
+    if (buf[i] !== COMMA && buf[i] !== CLOSE_BRACE) i = skipSpace(buf, i, end);
+    const c = buf[i++];
+    if (c === CLOSE_BRACE) {
+      pos = i;
+      return map;
+    }
+    if (c !== COMMA) return undefined;
+    if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
+  }
+}

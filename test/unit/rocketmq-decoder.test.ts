@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import type { FrameDecoder } from "../../src/codec/codec.js";
 import { RemotingCommand, SerializeType } from "../../src/codec/remoting-command.js";
 import {
@@ -191,6 +192,150 @@ describe("decoder chunking", () => {
     const [cmd] = feed(decoder, [a, b]);
     b.fill(0);
     assert.equal(cmd!.body!.toString(), "hello");
+  });
+});
+
+/** A frame with a body of `bodyBytes` patterned bytes (so misplaced bytes show), then a small one. */
+function largeStream(
+  bodyBytes: number,
+  type: SerializeType = SerializeType.ROCKETMQ,
+): { cmds: RemotingCommand[]; wire: Buffer } {
+  const body = Buffer.allocUnsafe(bodyBytes);
+  for (let i = 0; i < bodyBytes; i++) body[i] = (i * 31 + (i >>> 8)) & 0xff;
+  const cmds = [
+    new RemotingCommand({
+      code: 11,
+      opaque: 5,
+      extFields: { k: "v", topic: "T" },
+      body,
+      serializeType: type,
+    }),
+    new RemotingCommand({ code: 12, opaque: 6, body: Buffer.from("tail"), serializeType: type }),
+  ];
+  return { cmds, wire: Buffer.concat(cmds.map(encodeFrame)) };
+}
+
+/** `wire` cut at `cuts` (ascending, within bounds), then into `step`-byte reads. */
+function cutInto(wire: Buffer, cuts: number[], step: number): Buffer[] {
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (const c of [...cuts, wire.length]) {
+    for (let p = from; p < c; p += step) pieces.push(wire.subarray(p, Math.min(c, p + step)));
+    from = c;
+  }
+  return pieces;
+}
+
+describe("large frames spanning many chunks", () => {
+  test("a large frame split at every byte of its prefix and header, then in 64 KiB reads", () => {
+    const { cmds, wire } = largeStream(200_000);
+    const expected = cmds.map(fields);
+    const headerEnd = 8 + (wire.readUInt32BE(4) & 0xff_ffff);
+    for (let i = 0; i <= headerEnd + 4; i++) {
+      const decoder = rocketmqCodec.createDecoder();
+      const out = feed(decoder, cutInto(wire, [i], 65_536));
+      assert.deepEqual(out.map(fields), expected, `split at ${i}`);
+      assert.equal(decoder.bufferedBytes, 0);
+    }
+  });
+  test("the prefix in 1-byte reads, the body in one, the last 0-12 bytes in 1-byte reads", () => {
+    const { cmds, wire } = largeStream(70_000, SerializeType.JSON);
+    const expected = cmds.map(fields);
+    const end = encodeFrame(cmds[0]!).length;
+    for (let i = 0; i <= 12; i++) {
+      const pieces = [...cutInto(wire.subarray(0, 12), [], 1), wire.subarray(12, end - i)];
+      for (let p = end - i; p < wire.length; p++) pieces.push(wire.subarray(p, p + 1));
+      const decoder = rocketmqCodec.createDecoder();
+      assert.deepEqual(feed(decoder, pieces).map(fields), expected, `last ${i} bytes one by one`);
+    }
+  });
+  test("random pieces of random large and small frames decode the same", () => {
+    const frameArb = fc
+      .record({
+        code: fc.integer({ min: -100, max: 100 }),
+        bodyBytes: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1_000, max: 150_000 })),
+        seed: fc.integer({ min: 0, max: 255 }),
+        type: fc.constantFrom(SerializeType.JSON, SerializeType.ROCKETMQ),
+      })
+      .map(({ code, bodyBytes, seed, type }) => {
+        const body = Buffer.allocUnsafe(bodyBytes);
+        for (let j = 0; j < bodyBytes; j++) body[j] = (j + seed) & 0xff;
+        return new RemotingCommand({
+          code,
+          opaque: seed,
+          remark: "r",
+          body: bodyBytes === 0 ? null : body,
+          serializeType: type,
+        });
+      });
+    fc.assert(
+      fc.property(
+        fc.array(frameArb, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        fc.integer({ min: 1, max: 70_000 }),
+        (cmds, cutSeeds, step) => {
+          const wire = Buffer.concat(cmds.map(encodeFrame));
+          const cuts = [...new Set(cutSeeds.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+          const decoder = rocketmqCodec.createDecoder();
+          const out = feed(decoder, cutInto(wire, cuts, step));
+          assert.deepEqual(out.map(fields), cmds.map(fields));
+          assert.equal(decoder.bufferedBytes, 0);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+  test("bufferedBytes counts a spanning frame's bytes; the frame is a copy of its chunks", () => {
+    const { cmds, wire } = largeStream(100_000);
+    const pieces = cutInto(wire, [20_000, 50_000], wire.length).map((p) => Buffer.from(p));
+    const decoder = rocketmqCodec.createDecoder();
+    assert.deepEqual(decoder.push(pieces[0]!), []);
+    assert.equal(decoder.bufferedBytes, 20_000);
+    assert.deepEqual(decoder.push(pieces[1]!), []);
+    assert.equal(decoder.bufferedBytes, 50_000);
+    const out = decoder.push(pieces[2]!);
+    assert.equal(decoder.bufferedBytes, 0);
+    pieces[0]!.fill(0); // the last piece is not zeroed: the small frame whole in it is a view
+    pieces[1]!.fill(0);
+    assert.equal(out.length, 2);
+    assert.equal(out[0]!.body!.length, 100_000);
+    assert.deepEqual(out.map(fields), cmds.map(fields));
+  });
+  test("a 16 MiB frame allocates nothing before all of it has arrived", () => {
+    const empty = encodeFrame(new RemotingCommand({ opaque: 1, serializeType: SerializeType.ROCKETMQ }));
+    const bodyBytes = DEFAULT_MAX_FRAME_BYTES - empty.length;
+    const wire = encodeFrame(
+      new RemotingCommand({
+        opaque: 1,
+        serializeType: SerializeType.ROCKETMQ,
+        body: Buffer.alloc(bodyBytes, 7),
+      }),
+    );
+    assert.equal(wire.length, DEFAULT_MAX_FRAME_BYTES);
+    const decoder = rocketmqCodec.createDecoder();
+    const start = process.memoryUsage().arrayBuffers;
+    assert.deepEqual(feed(decoder, cutInto(wire.subarray(0, wire.length - 1), [8], 1 << 20)), []);
+    assert.equal(decoder.bufferedBytes, wire.length - 1);
+    const held = process.memoryUsage().arrayBuffers - start;
+    assert.ok(held < wire.length / 2, `allocated ${held} bytes for an incomplete frame`);
+    const [cmd] = decoder.push(wire.subarray(wire.length - 1));
+    assert.equal(cmd!.body!.length, bodyBytes);
+    assert.equal(cmd!.body![bodyBytes - 1], 7);
+  });
+  test("a large frame's bad header is a typed error when it completes, and the decoder stays failed", () => {
+    const frameBytes = 100_000;
+    const bad = Buffer.alloc(frameBytes);
+    bad.writeUInt32BE(frameBytes - 4, 0);
+    bad.writeUInt32BE(frameBytes, 4); // header longer than the frame
+    const decoder = rocketmqCodec.createDecoder();
+    assert.deepEqual(feed(decoder, cutInto(bad.subarray(0, frameBytes - 1), [], 30_000)), []);
+    expectError(() => decoder.push(bad.subarray(frameBytes - 1)), MALFORMED, "header-length");
+    assert.equal(decoder.bufferedBytes, 0);
+    expectError(() => decoder.push(Buffer.alloc(8)), MALFORMED, "header-length");
+    const badType = Buffer.from(bad);
+    badType.writeUInt32BE(0x0500_0000, 4);
+    const other = rocketmqCodec.createDecoder();
+    expectError(() => feed(other, cutInto(badType, [], 40_000)), MALFORMED, "serialize-type");
   });
 });
 

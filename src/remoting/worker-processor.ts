@@ -40,9 +40,17 @@ export function toWire(c: RemotingCommand): WireCommand {
 }
 
 export function fromWire(w: WireCommand): RemotingCommand {
-  const command = new RemotingCommand(w as Omit<WireCommand, "extFields">);
-  command.extFields = w.extFields === null ? null : new Map(w.extFields);
-  return command;
+  return new RemotingCommand({
+    code: w.code,
+    language: w.language,
+    version: w.version,
+    opaque: w.opaque,
+    flag: w.flag,
+    remark: w.remark,
+    extFields: w.extFields === null ? null : new Map(w.extFields),
+    body: w.body,
+    serializeType: w.serializeType,
+  });
 }
 
 /**

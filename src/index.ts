@@ -26,6 +26,7 @@ export * from "./errors.js";
 export { type CaseResult, runInteropCases } from "./interop/interop-cases.js";
 export { InteropCode, registerInteropClient, registerInteropService } from "./interop/interop-service.js";
 export { defaultLogger, type Logger, silentLogger } from "./logger.js";
+export { diagnostics } from "./metrics.js";
 export * from "./options.js";
 export { computeAclSignature, createAclSigningHook } from "./remoting/acl-hook.js";
 export type { RemotingChannel } from "./remoting/channel.js";

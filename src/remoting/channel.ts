@@ -8,6 +8,7 @@
 import { FLAG_RESPONSE, RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
 import type { FrameHandler } from "../engine/frame-handler.js";
 import type { ProtocolEngine } from "../engine/protocol-engine.js";
+import { diagnostics } from "../metrics.js";
 import type { IdleKind, Transport } from "../transport/transport.js";
 
 /** What a channel reports to the server or client that owns it. */
@@ -115,6 +116,8 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
     if (this.#closed) return false;
     try {
       this.engine.send(response);
+      if (diagnostics.response.hasSubscribers)
+        diagnostics.response.publish({ channel: this, request, response });
       return true;
     } catch (err) {
       if (this.engine.isClosed) return false;

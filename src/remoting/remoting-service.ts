@@ -13,6 +13,7 @@ import { ProtocolEngine } from "../engine/protocol-engine.js";
 import { ChannelClosedError, SendError, TimeoutError } from "../errors.js";
 import { Semaphore } from "../limiter.js";
 import type { Logger } from "../logger.js";
+import { diagnostics } from "../metrics.js";
 import type { ResolvedRemotingOptions } from "../options.js";
 import { SocketTransport } from "../transport/socket-transport.js";
 import type { IdleKind } from "../transport/transport.js";
@@ -174,6 +175,9 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     };
     engine.on("drain", releaseHeld).on("close", releaseHeld);
     engine.start(channel);
+    if (diagnostics.connectionOpen.hasSubscribers) {
+      diagnostics.connectionOpen.publish({ channel, side: negotiate ? "server" : "client" });
+    }
     return channel;
   }
 
@@ -364,6 +368,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   // ChannelOwner: how channels report to their service.
   onRequest(channel: RemotingChannel, request: RemotingCommand): void {
     this.#requestsReceived++;
+    if (diagnostics.request.hasSubscribers) diagnostics.request.publish({ channel, request });
     this.dispatcher.dispatch(channel, request);
   }
   onResponse(channel: RemotingChannel, response: RemotingCommand): void {
@@ -381,6 +386,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     this.responseTable.failAll(channel, new ChannelClosedError(`channel to ${channel.remoteAddress} closed`));
   }
   onChannelClose(channel: RemotingChannel, error: Error | undefined): void {
+    if (diagnostics.connectionClose.hasSubscribers) diagnostics.connectionClose.publish({ channel, error });
     // failFast: every call still waiting on this channel fails now, not at its time-out (§6.8).
     this.responseTable.failAll(
       channel,

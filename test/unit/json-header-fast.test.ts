@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { javaWellFormed } from "../../src/codec/fastjson.js";
 import { decodeJsonHeader, decodeJsonHeaderSlow, encodeJsonHeader } from "../../src/codec/json-header.js";
 import { scanJsonHeader } from "../../src/codec/json-header-parser.js";
 import { RemotingCommand, SerializeType } from "../../src/codec/remoting-command.js";
@@ -152,12 +153,16 @@ const surroundings = fc.tuple(
 );
 
 describe("JSON header scanner", () => {
-  test("encoder output: taken by the scanner (unless it holds U+FFFD) and decoded as the slow path does", () => {
+  test("encoder output: taken by the scanner (unless it holds U+FFFD or a repeated key) and decoded as the slow path does", () => {
     fc.assert(
       fc.property(command, (cmd) => {
         const header = encodeJsonHeader(cmd);
         const taken = agree(header);
-        assert.equal(taken, !header.toString("utf8").includes("\ufffd"));
+        // Java writes a lone surrogate as '?', so keys "?" and "\ud800" both go out as "?": a
+        // repeated key, which the scanner leaves to JSON.parse (found by this property).
+        const keys = [...(cmd.extFields?.keys() ?? [])].map(javaWellFormed);
+        const repeated = new Set(keys).size !== keys.length;
+        assert.equal(taken, !header.toString("utf8").includes("\ufffd") && !repeated);
         if (taken) {
           const back = scanJsonHeader(header, 0, header.length)!;
           assert.equal(back.opaque, cmd.opaque);

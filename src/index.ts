@@ -39,7 +39,7 @@ export type {
 } from "./remoting/processor.js";
 export { RemotingClient } from "./remoting/remoting-client.js";
 export { RemotingServer, type ServerOptions, type ShutdownOptions } from "./remoting/remoting-server.js";
-export type { InvokeCallback, InvokeOptions, RemotingEvents } from "./remoting/remoting-service.js";
+export type { InvokeCallback, InvokeOptions, RemotingEvents } from "./remoting/invoke-types.js";
 export {
   defineWorkerProcessor,
   type WireCommand,

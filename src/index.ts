@@ -31,6 +31,7 @@ export * from "./options.js";
 export { computeAclSignature, createAclSigningHook } from "./remoting/acl-hook.js";
 export type { RemotingChannel } from "./remoting/channel.js";
 export { AbortProcessError, type RequestContext, RequestPipeline, type RpcHook } from "./remoting/hooks.js";
+export type { InvokeCallback, InvokeOptions, RemotingEvents } from "./remoting/invoke-types.js";
 export type {
   ProcessorFunction,
   ProcessorOptions,
@@ -39,7 +40,6 @@ export type {
 } from "./remoting/processor.js";
 export { RemotingClient } from "./remoting/remoting-client.js";
 export { RemotingServer, type ServerOptions, type ShutdownOptions } from "./remoting/remoting-server.js";
-export type { InvokeCallback, InvokeOptions, RemotingEvents } from "./remoting/invoke-types.js";
 export {
   defineWorkerProcessor,
   type WireCommand,

@@ -95,25 +95,44 @@ class Window {
   }
 }
 
+/**
+ * One call slot of the async mode: its own InvokeCallback, reused for every call it makes, so the
+ * load generator allocates nothing per call beyond the request (a closure pair and a callback
+ * object per call were ~25% of the generator's allocations in a sampling heap profile, garbage
+ * that the raw baseline's client does not make either).
+ */
+class AsyncSlot {
+  #startedAt = 0;
+  readonly #bytesPerCall: number;
+  constructor(
+    private readonly client: RemotingClient,
+    private readonly addr: string,
+    private readonly o: BenchOptions,
+    private readonly w: Window,
+    private readonly body: Buffer,
+  ) {
+    this.#bytesPerCall = 2 * o.size;
+  }
+  fire(): void {
+    if (!this.w.running) return;
+    this.#startedAt = performance.now();
+    const request = this.client.createRequest(InteropCode.ECHO, { body: this.body });
+    this.client.invokeAsync(this.addr, request, this.o.timeoutMs, this);
+  }
+  operationSucceed(r: RemotingCommand): void {
+    if (r.code === 0) this.w.record(this.#startedAt, this.#bytesPerCall);
+    else this.w.fail({ code: `RESPONSE_${r.code}` });
+    this.fire();
+  }
+  operationFail(err: Error): void {
+    this.w.fail(err);
+    // Back off a little so a dead server does not become a busy loop.
+    setTimeout(() => this.fire(), 10);
+  }
+}
+
 function runAsync(client: RemotingClient, addr: string, o: BenchOptions, w: Window, body: Buffer): void {
-  const bytesPerCall = 2 * o.size;
-  const one = (): void => {
-    if (!w.running) return;
-    const startedAt = performance.now();
-    client.invokeAsync(addr, client.createRequest(InteropCode.ECHO, { body }), o.timeoutMs, {
-      operationSucceed: (r: RemotingCommand) => {
-        if (r.code === 0) w.record(startedAt, bytesPerCall);
-        else w.fail({ code: `RESPONSE_${r.code}` });
-        one();
-      },
-      operationFail: (err) => {
-        w.fail(err);
-        // Back off a little so a dead server does not become a busy loop.
-        setTimeout(one, 10);
-      },
-    });
-  };
-  for (let i = 0; i < o.concurrency; i++) one();
+  for (let i = 0; i < o.concurrency; i++) new AsyncSlot(client, addr, o, w, body).fire();
 }
 
 async function runSync(

@@ -46,7 +46,27 @@ describe("ResponseTable", () => {
     assert.equal(table.complete(response(7)), false);
     assert.equal(table.lateResponses, 1);
     assert.equal(table.deadlineQueueLength, 0);
+    // The response leaves the timer armed (no clear + set per sync call); it fires once, finds
+    // nothing due, and is not re-armed.
+    clock.advance(1100);
+    assert.equal(rec.settlements(7), 1, "the completed call is not timed out");
+    assert.equal(table.timedOut, 0);
     assert.equal(clock.timers.size, 0, "no timer is left when the table is empty");
+  });
+
+  test("a lingering timer is re-armed for a later deadline instead of firing it early", () => {
+    const clock = new FakeClock();
+    const table = new ResponseTable({ clock, timerResolutionMs: 0 });
+    const rec = new Recorder();
+    rec.add(table, 1, {}, clock.now() + 100);
+    table.complete(response(1));
+    rec.add(table, 2, {}, clock.now() + 300);
+    clock.advance(150);
+    assert.equal(rec.settlements(2), 0, "not timed out at the first call's deadline");
+    assert.equal(clock.timers.size, 1, "re-armed for the second call's deadline");
+    clock.advance(150);
+    assert.equal(rec.errors.get(2)?.length, 1);
+    assert.equal(clock.timers.size, 0);
   });
 
   test("a duplicate opaque or a NaN deadline is refused", () => {

@@ -278,7 +278,7 @@ describe("short-string cache of readUtf8 (remarks)", () => {
           assert.equal(decodeRocketmqHeader(frames[i]!).remark, remarks[i]);
         }
       }),
-      { numRuns: 30 },
+      { numRuns: 30, endOnFailure: true },
     );
   });
 });

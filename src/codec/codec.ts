@@ -28,6 +28,24 @@ export interface FrameDecoder<F> {
   readonly bufferedBytes: number;
 }
 
+/**
+ * Where {@link Codec.encodeInto} writes: output memory claimed by exact size, plus chunks queued
+ * in order after it. The network driver implements it (SocketTransport), so a frame's prefix and
+ * header are written straight into the connection's outgoing batch: no Buffer per frame.
+ */
+export interface FrameSink {
+  /**
+   * Reserves `bytes` bytes of output, in order after everything queued before, and returns their
+   * offset in {@link claimBuffer}, which the caller fills at once (before any other call on the
+   * sink: the next claim may hand out another buffer).
+   */
+  claim(bytes: number): number;
+  /** The buffer the last {@link claim} points into. */
+  readonly claimBuffer: Buffer;
+  /** Queues one chunk after the claimed bytes (a small one may be copied, a large one is not). */
+  append(chunk: Buffer): void;
+}
+
 /** A wire format. */
 export interface Codec<F> {
   /** Short name for logs and negotiation ("rocketmq"). */
@@ -37,4 +55,9 @@ export interface Codec<F> {
   createDecoder(limits?: DecoderLimits): FrameDecoder<F>;
   /** Encodes a frame as chunks to write in order; a body is its own chunk, never copied. */
   encode(frame: F): Buffer[];
+  /**
+   * Optional: encodes `frame` into `sink` (the same bytes as {@link encode}). Throws as `encode`
+   * does, before anything is claimed, so a refused frame leaves the sink untouched.
+   */
+  encodeInto?(frame: F, sink: FrameSink): void;
 }

@@ -10,7 +10,7 @@
  * RocketMQ's `NettyConnectManageHandler.userEventTriggered` does after `IdleStateHandler` fires).
  */
 import { EventEmitter } from "node:events";
-import type { Codec, FrameDecoder } from "../codec/codec.js";
+import type { Codec, FrameDecoder, FrameSink } from "../codec/codec.js";
 import { ChannelClosedError, InvalidArgumentError, SendError } from "../errors.js";
 import { defaultLogger, type Logger } from "../logger.js";
 import type { IdleKind, IdleOptions, Transport } from "../transport/transport.js";
@@ -121,6 +121,8 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
   readonly #options: ResolvedOptions<F>;
   #handler: FrameHandler<F> | undefined;
   #codec: Codec<F> | undefined;
+  /** The transport as a FrameSink when both it and the codec support encoding in place. */
+  #sink: FrameSink | undefined;
   #decoder: FrameDecoder<F> | undefined;
   #negotiator: Negotiator<F> | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
@@ -216,7 +218,10 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
     if (codec === undefined) {
       throw new SendError(`cannot send to ${this.remoteAddress} before protocol negotiation completes`);
     }
-    return this.#transport.write(codec.encode(frame));
+    const sink = this.#sink;
+    if (sink === undefined) return this.#transport.write(codec.encode(frame));
+    codec.encodeInto!(frame, sink);
+    return this.#transport.isWritable;
   }
 
   /**
@@ -303,6 +308,11 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
 
   #useCodec(codec: Codec<F>): void {
     this.#codec = codec;
+    const t = this.#transport;
+    this.#sink =
+      codec.encodeInto !== undefined && t.claim !== undefined && t.append !== undefined
+        ? (t as Transport & FrameSink)
+        : undefined;
     this.#decoder = codec.createDecoder({ maxFrameBytes: this.#options.maxFrameBytes });
     this.#negotiator = undefined;
   }

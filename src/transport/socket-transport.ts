@@ -4,22 +4,25 @@
  * times for the idle timer, coalesces writes, tracks write back-pressure with high/low water
  * marks, pauses reads on request, and closes exactly once, with a deadline.
  *
- * Write coalescing: chunks written in one tick are collected and flushed once per tick from
- * `process.nextTick`. Small chunks (<= COALESCE_COPY_MAX_BYTES each: headers, small bodies) are
- * copied into one Buffer per run, which skips Writable's per-chunk bookkeeping and a long iovec
- * list; larger chunks (big bodies) are written as they are. A batch of more than one piece is
- * written under cork()/uncork(), so it leaves in one `_writev` (one libuv writev for
- * net.Socket). Measured on loopback against a peer that only reads: 128 chunks of 100 B per
- * tick (what 64 echo calls in flight make) cost 10 µs a tick copied against 14 µs as a corked
+ * Write coalescing: everything written in one tick is flushed once, from `process.nextTick`.
+ * Small chunks (<= COALESCE_COPY_MAX_BYTES: headers, small bodies) are copied as they come into
+ * the process-wide output slab (./output-slab.ts), where codecs also encode frame headers in
+ * place (`claim`, the FrameSink of codec.ts); each run of consecutive bytes becomes one subarray
+ * at flush. Larger chunks (big bodies) are queued by reference. A batch of more than one piece is
+ * written under cork()/uncork(), so it leaves in one `_writev` (one libuv writev for net.Socket).
+ * Measured on loopback against a peer that only reads: 128 chunks of 100 B per tick (what 64 echo
+ * calls in flight make) cost 10 µs a tick copied into one buffer against 14 µs as a corked
  * writev; at 512 B per chunk both cost the same; at 1 KiB the writev wins (11 µs against 15 µs
- * for 32 chunks) and at 16 KiB by half. Hence a limit per chunk, not per batch: the former
- * limit of 8 KiB per batch never applied to the echo benchmark's ~10 KiB batches.
+ * for 32 chunks) and at 16 KiB by half. Hence a limit per chunk, not per batch. Encoding headers
+ * in place then removed the header's own Buffer (a pool slice and a FastBuffer, ~100 B of
+ * garbage a frame) and its copy.
  */
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
 import { InvalidArgumentError, TimeoutError } from "../errors.js";
 import { endpointsOf } from "./address.js";
 import { type Clock, IdleTimer, systemClock } from "./idle-timer.js";
+import { claimSlab, currentSlab, MAX_SLAB_CLAIM_BYTES } from "./output-slab.js";
 import type { IdleKind, IdleOptions, Transport } from "./transport.js";
 
 /** Default high-water mark of queued output, in bytes (Netty's WriteBufferWaterMark: 64 KiB). */
@@ -55,22 +58,11 @@ function checkBytes(name: string, value: number | undefined, fallback: number): 
   return v;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 // Module-level callbacks: no closure is allocated per write or per tick.
 function flushTick(t: SocketTransport): void {
   t.flush();
-}
-
-/** `batch[from..to)` copied into one new Buffer of `bytes` bytes (their total length). */
-function coalesce(batch: readonly Buffer[], from: number, to: number, bytes: number): Buffer {
-  const out = Buffer.allocUnsafe(bytes);
-  let offset = 0;
-  for (let i = from; i < to; i++) {
-    // Uint8Array#set: the same memcpy as Buffer#copy without its argument normalisation.
-    const c = batch[i]!;
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
 }
 
 /**
@@ -84,10 +76,15 @@ export class SocketTransport extends EventEmitter implements Transport {
   readonly #highWaterMark: number;
   readonly #lowWaterMark: number;
   #idle: IdleTimer | undefined;
+  /** This tick's output: slab runs and large chunks, in order. */
   #pending: Buffer[] = [];
   #pendingBytes = 0;
-  /** Chunks of `#pending` above COALESCE_COPY_MAX_BYTES. */
-  #pendingLarge = 0;
+  /** The run of slab bytes claimed last and not yet in `#pending`: slab, start, end. */
+  #run: Buffer | null = null;
+  #runStart = 0;
+  #runEnd = 0;
+  /** Where the last `claim` points (FrameSink). */
+  claimBuffer: Buffer = EMPTY;
   #flushScheduled = false;
   #writable = true;
   #ending = false;
@@ -184,63 +181,94 @@ export class SocketTransport extends EventEmitter implements Transport {
 
   write(chunks: readonly Buffer[]): boolean {
     if (this.#ending || this.#closed) return false;
-    for (let i = 0; i < chunks.length; i++) {
-      const c = chunks[i]!;
-      if (c.length === 0) continue;
-      this.#pending.push(c);
-      this.#pendingBytes += c.length;
-      if (c.length > COALESCE_COPY_MAX_BYTES) this.#pendingLarge++;
+    for (let i = 0; i < chunks.length; i++) this.append(chunks[i]!);
+    return this.#writable;
+  }
+
+  /**
+   * FrameSink: reserves `bytes` of this tick's output (in order after everything queued) and
+   * returns their offset in `claimBuffer`. After end() or close the bytes go nowhere.
+   */
+  claim(bytes: number): number {
+    if (bytes > MAX_SLAB_CLAIM_BYTES) {
+      const own = Buffer.allocUnsafe(bytes);
+      this.claimBuffer = own;
+      this.#queue(own);
+      return 0;
     }
-    if (!this.#flushScheduled && this.#pendingBytes > 0) {
+    const at = claimSlab(bytes);
+    const slab = currentSlab();
+    this.claimBuffer = slab;
+    if (this.#ending || this.#closed) return at;
+    if (slab !== this.#run || at !== this.#runEnd) {
+      // Another connection claimed in between, or the slab was full: start a new run.
+      this.#endRun();
+      this.#run = slab;
+      this.#runStart = at;
+    }
+    this.#runEnd = at + bytes;
+    this.#queued(bytes);
+    return at;
+  }
+
+  /** FrameSink: queues one chunk, copied into the slab when small (see the file TSDoc). */
+  append(chunk: Buffer): void {
+    const n = chunk.length;
+    if (n === 0) return;
+    if (n <= COALESCE_COPY_MAX_BYTES) {
+      const at = this.claim(n);
+      this.claimBuffer.set(chunk, at);
+    } else this.#queue(chunk);
+  }
+
+  /** Queues a chunk by reference after the current run. */
+  #queue(chunk: Buffer): void {
+    if (this.#ending || this.#closed) return;
+    this.#endRun();
+    this.#pending.push(chunk);
+    this.#queued(chunk.length);
+  }
+
+  /** Moves the current slab run into `#pending`. */
+  #endRun(): void {
+    if (this.#run === null) return;
+    this.#pending.push(this.#run.subarray(this.#runStart, this.#runEnd));
+    this.#run = null;
+  }
+
+  /** Accounts `bytes` more output: schedules the flush, applies the high-water mark. */
+  #queued(bytes: number): void {
+    this.#pendingBytes += bytes;
+    if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       process.nextTick(flushTick, this);
     }
-    if (this.#writable && this.#pendingBytes > 0 && this.queuedBytes > this.#highWaterMark) {
-      this.#writable = false;
-    }
-    return this.#writable;
+    if (this.#writable && this.queuedBytes > this.#highWaterMark) this.#writable = false;
   }
 
   /** Hands this tick's batch to the stream now (the per-tick flush; end() calls it too). */
   flush(): void {
     this.#flushScheduled = false;
+    this.#endRun();
     const batch = this.#pending;
     const bytes = this.#pendingBytes;
-    const large = this.#pendingLarge;
     if (batch.length === 0 || this.#closed || this.#stream.destroyed) return;
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#pendingLarge = 0;
     this.#bytesWritten += bytes;
     this.#lastWriteAt = this.#clock.now();
     const s = this.#stream;
     // Only while above the high-water mark does a write carry a completion callback, to see
     // the queue fall below the low-water mark before the stream is fully drained.
     const cb = this.#writable ? undefined : this.#onWritten;
-    if (batch.length === 1) s.write(batch[0], cb);
-    else if (large === 0) s.write(coalesce(batch, 0, batch.length, bytes), cb);
-    else this.#writeMixed(batch, cb);
-  }
-
-  /** A batch holding large chunks: runs of small ones coalesced, large ones as they are, one writev. */
-  #writeMixed(batch: Buffer[], cb: (() => void) | undefined): void {
-    const pieces: Buffer[] = [];
-    const n = batch.length;
-    let i = 0;
-    while (i < n) {
-      let j = i;
-      let runBytes = 0;
-      while (j < n && batch[j]!.length <= COALESCE_COPY_MAX_BYTES) runBytes += batch[j++]!.length;
-      if (j - i > 1) pieces.push(coalesce(batch, i, j, runBytes));
-      else if (j > i) pieces.push(batch[i]!);
-      if (j < n) pieces.push(batch[j]!);
-      i = j + 1;
+    if (batch.length === 1) {
+      s.write(batch[0], cb);
+      return;
     }
-    const s = this.#stream;
     s.cork();
-    const last = pieces.length - 1;
-    for (let k = 0; k < last; k++) s.write(pieces[k]);
-    s.write(pieces[last], cb);
+    const last = batch.length - 1;
+    for (let k = 0; k < last; k++) s.write(batch[k]);
+    s.write(batch[last], cb);
     s.uncork();
   }
 
@@ -265,9 +293,7 @@ export class SocketTransport extends EventEmitter implements Transport {
     if (this.#closed) return;
     this.#ending = true;
     if (error !== undefined) this.#error ??= error;
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#pendingLarge = 0;
+    this.#dropOutput();
     if (!this.#stream.destroyed) this.#stream.destroy(error);
   }
 
@@ -293,6 +319,12 @@ export class SocketTransport extends EventEmitter implements Transport {
     if (!this.#closed) this.emit("idle", kind);
   }
 
+  #dropOutput(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#run = null;
+  }
+
   #checkDrain(): void {
     if (this.#writable || this.#closed) return;
     if (this.queuedBytes < this.#lowWaterMark || this.queuedBytes === 0) {
@@ -305,9 +337,7 @@ export class SocketTransport extends EventEmitter implements Transport {
     if (this.#closed) return;
     this.#closed = true;
     this.#ending = true;
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#pendingLarge = 0;
+    this.#dropOutput();
     this.#idle?.stop();
     if (this.#endDeadline !== undefined) {
       this.#clock.clearTimeout(this.#endDeadline);

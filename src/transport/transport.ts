@@ -72,6 +72,13 @@ export interface Transport {
    * tick leave in one writev. Returns `isWritable` after queueing.
    */
   write(chunks: readonly Buffer[]): boolean;
+  /**
+   * Optional FrameSink (codec.ts) methods: codecs with `encodeInto` then write frames straight
+   * into the outgoing batch. SocketTransport has them; a transport without them gets `write`.
+   */
+  claim?(bytes: number): number;
+  readonly claimBuffer?: Buffer;
+  append?(chunk: Buffer): void;
   /** Half-closes after flushing; destroys if the peer has not finished by `graceMs` (default 3000). */
   end(graceMs?: number): void;
   /** Closes at once; `close` fires with `error`. */

@@ -154,6 +154,60 @@ for (const [kind, makePair] of [
       await closed;
     });
 
+    test("claims (FrameSink) from two connections interleaved in one tick, past a slab, arrive intact", async () => {
+      const [c1, s1] = await makePair();
+      const [c2, s2] = await makePair();
+      const a = new SocketTransport(c1);
+      const b = new SocketTransport(c2);
+      const got: Buffer[][] = [[], []];
+      new SocketTransport(s1).on("data", (chunk) => got[0]!.push(Buffer.from(chunk)));
+      const peerB = new SocketTransport(s2);
+      peerB.on("data", (chunk) => got[1]!.push(Buffer.from(chunk)));
+      try {
+        const sent: Buffer[][] = [[], []];
+        // 300 claims each of 1..400 bytes, alternating connections, appends in between, and
+        // claims above the slab limit: more than one 64 KiB slab, runs broken by the other side.
+        let seed = 7;
+        const rand = (n: number): number => {
+          seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+          return seed % n;
+        };
+        for (let i = 0; i < 600; i++) {
+          const side = i % 2;
+          const t = side === 0 ? a : b;
+          const n = i % 97 === 0 ? 9000 + rand(3000) : 1 + rand(400);
+          const piece = Buffer.alloc(n, (i * 31) & 0xff);
+          const at = t.claim(n);
+          t.claimBuffer.set(piece, at);
+          sent[side]!.push(piece);
+          if (i % 5 === 0) {
+            const extra = Buffer.alloc(1 + rand(2 * COALESCE_COPY_MAX_BYTES), i & 0xff);
+            t.append(extra);
+            sent[side]!.push(extra);
+          }
+        }
+        const want = sent.map((parts) => Buffer.concat(parts));
+        const total = (k: number): number => got[k]!.reduce((x, y) => x + y.length, 0);
+        while (total(0) < want[0]!.length) await next(s1 as NodeJS.EventEmitter, "data");
+        while (total(1) < want[1]!.length) await next(peerB, "data");
+        // equals(), not deepEqual: a diff of two 200 KB buffers takes minutes to print.
+        assert.ok(Buffer.concat(got[0]!).equals(want[0]!), "connection A's bytes differ");
+        assert.ok(Buffer.concat(got[1]!).equals(want[1]!), "connection B's bytes differ");
+        assert.equal(a.bytesWritten, want[0]!.length);
+        // After end(), claimed bytes go nowhere.
+        const closed = next(peerB, "close");
+        b.end();
+        const at = b.claim(10);
+        b.claimBuffer.fill(1, at, at + 10);
+        await closed;
+        assert.equal(total(1), want[1]!.length);
+        a.end();
+      } finally {
+        // A failed assertion must not leave sockets open (the runner would wait for them).
+        for (const d of [c1, s1, c2, s2]) d.destroy();
+      }
+    });
+
     test("idle: reader, writer and all fire and repeat while inactive", async () => {
       const [c, s] = await makePair();
       const client = new SocketTransport(c, { idle: { readerIdleMs: 60 } });

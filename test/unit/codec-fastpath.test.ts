@@ -264,9 +264,7 @@ describe("JSON header fast paths", () => {
 describe("short-string cache of readUtf8 (remarks)", () => {
   test("property: remarks of up to 17 ASCII bytes decode exactly, repeated and interleaved", () => {
     // Many distinct short strings through 512 slots: collisions and same-length misses happen.
-    const shortAscii = fc
-      .array(printable, { minLength: 2, maxLength: 17 })
-      .map((chars) => chars.join(""));
+    const shortAscii = fc.array(printable, { minLength: 2, maxLength: 17 }).map((chars) => chars.join(""));
     fc.assert(
       fc.property(fc.array(shortAscii, { minLength: 1, maxLength: 2000 }), fc.nat(), (remarks, seed) => {
         const frames = remarks.map((remark) =>

@@ -5,8 +5,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import type { FrameSink } from "../../src/codec/codec.js";
 import { RemotingCommand, SerializeType } from "../../src/codec/remoting-command.js";
 import { decodeFrame, encodeFrame, rocketmqCodec } from "../../src/codec/rocketmq-codec.js";
+import { ErrorCodes } from "../../src/errors.js";
 
 const INT16 = { min: -32768, max: 32767 };
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
@@ -139,4 +141,64 @@ test("a stream of frames decodes the same fed one byte at a time", () => {
     }),
     { numRuns: 40 },
   );
+});
+
+/**
+ * A FrameSink that hands out a fresh buffer per claim, at an offset, and keeps every piece in
+ * order: what a driver would put on the wire.
+ */
+class CollectingSink implements FrameSink {
+  readonly parts: Buffer[] = [];
+  claimBuffer: Buffer = Buffer.alloc(0);
+  claim(bytes: number): number {
+    const buf = Buffer.alloc(bytes + 3, 0xee);
+    this.claimBuffer = buf;
+    this.parts.push(buf.subarray(3));
+    return 3;
+  }
+  append(chunk: Buffer): void {
+    this.parts.push(chunk);
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+test("encodeInto writes exactly the bytes encode returns, in both serializations", () => {
+  fc.assert(
+    fc.property(fc.oneof(commandArb(SerializeType.JSON), commandArb(SerializeType.ROCKETMQ)), (cmd) => {
+      const sink = new CollectingSink();
+      rocketmqCodec.encodeInto(cmd, sink);
+      assert.deepEqual(sink.bytes(), Buffer.concat(rocketmqCodec.encode(cmd)));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("encodeInto refuses a command its header cannot hold before claiming anything", () => {
+  const sink = new CollectingSink();
+  const bad = new RemotingCommand({
+    code: 40_000,
+    opaque: 1,
+    extFields: { k: "v" },
+    serializeType: SerializeType.ROCKETMQ,
+  });
+  assert.throws(() => rocketmqCodec.encodeInto(bad, sink), { code: ErrorCodes.INVALID_ARGUMENT });
+  const hugeKey = new RemotingCommand({
+    code: 1,
+    opaque: 1,
+    extFields: { ["k".repeat(40_000)]: "v" },
+    serializeType: SerializeType.ROCKETMQ,
+  });
+  assert.throws(() => rocketmqCodec.encodeInto(hugeKey, sink), { code: ErrorCodes.INVALID_ARGUMENT });
+  assert.equal(sink.parts.length, 0);
+  // Nothing of the refused commands leaks into the next frame.
+  const good = new RemotingCommand({
+    code: 7,
+    opaque: 9,
+    remark: "r",
+    serializeType: SerializeType.ROCKETMQ,
+  });
+  rocketmqCodec.encodeInto(good, sink);
+  assert.deepEqual(sink.bytes(), encodeFrame(good));
 });

@@ -1,0 +1,34 @@
+/**
+ * The process-wide slab that outgoing small writes and encoded frame headers are placed in, the
+ * way Node's `Buffer.allocUnsafe` pool serves small Buffers: claims move a cursor forward and
+ * never back, so bytes handed to a socket are never overwritten, and a slab is freed once no
+ * queued write refers to it. One slab for every connection, not one per connection: 10,000 idle
+ * connections must not hold 64 KiB each (the Performance issue's memory target is 16 KiB).
+ *
+ * SocketTransport turns each connection's run of consecutive claims into one `subarray` at flush
+ * time: one Buffer per batch instead of one per frame (see socket-transport.ts).
+ */
+
+/** Size of one slab, in bytes. */
+export const SLAB_BYTES = 64 * 1024;
+/** Claims above this size get a Buffer of their own instead of slab space (1/8 of a slab). */
+export const MAX_SLAB_CLAIM_BYTES = SLAB_BYTES / 8;
+
+let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let used = 0;
+
+/** Reserves `bytes` (at most MAX_SLAB_CLAIM_BYTES) of the current slab; returns their offset in {@link currentSlab}. */
+export function claimSlab(bytes: number): number {
+  if (SLAB_BYTES - used < bytes) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    used = 0;
+  }
+  const at = used;
+  used += bytes;
+  return at;
+}
+
+/** The slab the last {@link claimSlab} reserved in. */
+export function currentSlab(): Buffer {
+  return slab;
+}

@@ -13,6 +13,8 @@
 export const SLAB_BYTES = 64 * 1024;
 /** Claims above this size get a Buffer of their own instead of slab space (1/8 of a slab). */
 export const MAX_SLAB_CLAIM_BYTES = SLAB_BYTES / 8;
+/** Room a connection's batch gets in one slab when it begins: 1/4 of a slab, see reserveSlab. */
+export const BATCH_SLAB_BYTES = SLAB_BYTES / 4;
 
 let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
 let used = 0;
@@ -26,6 +28,18 @@ export function claimSlab(bytes: number): number {
   const at = used;
   used += bytes;
   return at;
+}
+
+/**
+ * Starts a new slab when fewer than `bytes` are left, so that a batch about to begin is not split
+ * across two slabs (two pieces: a writev instead of a write). Without it, one batch in six of
+ * the async echo benchmark (~10 KiB batches in 64 KiB slabs) left as a writev.
+ */
+export function reserveSlab(bytes: number): void {
+  if (SLAB_BYTES - used < bytes) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    used = 0;
+  }
 }
 
 /** The slab the last {@link claimSlab} reserved in. */

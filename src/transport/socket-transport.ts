@@ -22,7 +22,13 @@ import type { Duplex } from "node:stream";
 import { InvalidArgumentError, TimeoutError } from "../errors.js";
 import { endpointsOf } from "./address.js";
 import { type Clock, IdleTimer, systemClock } from "./idle-timer.js";
-import { claimSlab, currentSlab, MAX_SLAB_CLAIM_BYTES } from "./output-slab.js";
+import {
+  BATCH_SLAB_BYTES,
+  claimSlab,
+  currentSlab,
+  MAX_SLAB_CLAIM_BYTES,
+  reserveSlab,
+} from "./output-slab.js";
 import type { IdleKind, IdleOptions, Transport } from "./transport.js";
 
 /** Default high-water mark of queued output, in bytes (Netty's WriteBufferWaterMark: 64 KiB). */
@@ -196,6 +202,7 @@ export class SocketTransport extends EventEmitter implements Transport {
       this.#queue(own);
       return 0;
     }
+    if (this.#run === null && this.#pending.length === 0) reserveSlab(BATCH_SLAB_BYTES);
     const at = claimSlab(bytes);
     const slab = currentSlab();
     this.claimBuffer = slab;

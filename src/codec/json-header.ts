@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError, MalformedFrameError } from "../errors.js";
 import { type RawBuffer, writeAscii } from "./byte-strings.js";
+import type { FrameSink } from "./codec.js";
 import { fastjsonQuote, isPlainJsonString, javaWellFormed, jsonObjectKeyOrder } from "./fastjson.js";
 import { scanJsonHeader } from "./json-header-parser.js";
 import {
@@ -69,6 +70,39 @@ const entries: string[] = [];
  * from 1.18 µs to 0.47 µs (5 extFields).
  */
 function encodePlainJsonHeader(cmd: RemotingCommand, reserve: number): Buffer | null {
+  return encodePlainJsonHeaderInto(cmd, reserve, allocatingSink) < 0 ? null : allocatingSink.claimBuffer;
+}
+
+/** A FrameSink whose every claim is a fresh Buffer (for the encoders that return a Buffer). */
+class AllocatingSink implements FrameSink {
+  claimBuffer: Buffer = Buffer.alloc(0);
+  claim(bytes: number): number {
+    this.claimBuffer = Buffer.allocUnsafe(bytes);
+    return 0;
+  }
+  append(): void {
+    throw new Error("AllocatingSink takes claims only");
+  }
+}
+const allocatingSink = new AllocatingSink();
+
+/** The largest header the 24-bit header-length word holds. */
+const MAX_HEADER_BYTES = 0xff_ffff;
+let plainClaimAt = 0;
+
+/** Offset in its sink's `claimBuffer` where {@link encodePlainJsonHeaderInto} claimed last. */
+export function lastPlainJsonClaimAt(): number {
+  return plainClaimAt;
+}
+
+/**
+ * The plain JSON header encoder writing into `sink`: claims `reserve` + the header's size (the
+ * offset is then {@link lastPlainJsonClaimAt}) and writes the header after the `reserve` bytes.
+ * Returns the header's size, or -1 (nothing claimed) when a string needs escaping or non-ASCII,
+ * or when the header would not fit the 24-bit length: callers take the general path then. The
+ * int32 fields must have been checked (`checkInt32`).
+ */
+export function encodePlainJsonHeaderInto(cmd: RemotingCommand, reserve: number, sink: FrameSink): number {
   // Numbers as text through a template, which V8 lowers to its cached NumberToString (as fast as
   // a digit loop; `String(n)` is a generic constructor call, measured 4x slower).
   const code = `${cmd.code}`;
@@ -81,7 +115,7 @@ function encodePlainJsonHeader(cmd: RemotingCommand, reserve: number): Buffer | 
   bytes += TAIL_VERSION.length + version.length + 1;
   if (language !== undefined) bytes += language.length;
   if (remark != null) {
-    if (!isPlainJsonString(remark)) return null;
+    if (!isPlainJsonString(remark)) return -1;
     bytes += OPEN_REMARK.length + remark.length + 1;
   }
   const ext = cmd.extFields;
@@ -92,7 +126,7 @@ function encodePlainJsonHeader(cmd: RemotingCommand, reserve: number): Buffer | 
       if (value == null) continue;
       if (!isPlainJsonString(key) || !isPlainJsonString(value)) {
         entries.fill("", 0, count);
-        return null;
+        return -1;
       }
       bytes += key.length + value.length + 6; // "key":"value",
       entries[count++] = key;
@@ -100,9 +134,15 @@ function encodePlainJsonHeader(cmd: RemotingCommand, reserve: number): Buffer | 
     }
     if (count > 0) bytes -= 1; // no comma after the last entry
   }
-  const buf = Buffer.allocUnsafe(reserve + bytes);
-  buf.set(OPEN_CODE, reserve);
-  let o = writeAscii(buf, code, reserve + OPEN_CODE.length);
+  if (bytes > MAX_HEADER_BYTES) {
+    entries.fill("", 0, count);
+    return -1;
+  }
+  const at = sink.claim(reserve + bytes);
+  plainClaimAt = at;
+  const buf = sink.claimBuffer;
+  buf.set(OPEN_CODE, at + reserve);
+  let o = writeAscii(buf, code, at + reserve + OPEN_CODE.length);
   if (ext !== null) {
     buf.set(OPEN_EXT, o);
     o += OPEN_EXT.length;
@@ -135,7 +175,7 @@ function encodePlainJsonHeader(cmd: RemotingCommand, reserve: number): Buffer | 
   buf.set(TAIL_VERSION, o);
   o = writeAscii(buf, version, o + TAIL_VERSION.length);
   buf[o] = 0x7d;
-  return buf;
+  return bytes;
 }
 
 /** Encodes `cmd`'s JSON header after `reserve` unwritten bytes. Throws InvalidArgumentError for non-int32 fields. */

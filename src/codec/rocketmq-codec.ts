@@ -13,6 +13,7 @@
  */
 import { FrameTooLargeError, InvalidArgumentError, MalformedFrameError } from "../errors.js";
 import type { Codec, DecoderLimits, FrameDecoder, FrameSink, SniffResult } from "./codec.js";
+import { checkInt32, encodePlainJsonHeaderInto, lastPlainJsonClaimAt } from "./json-header.js";
 import { type RemotingCommand, SerializeType } from "./remoting-command.js";
 import {
   decodeJsonHeader,
@@ -30,6 +31,8 @@ export const DEFAULT_MAX_FRAME_BYTES = 16_777_216;
 const MIN_MAX_FRAME_BYTES = 8;
 /** Largest accepted maxFrameBytes: Netty's int maximum. */
 const MAX_MAX_FRAME_BYTES = 0x7fff_ffff;
+/** Bodies up to this size may go with an in-place JSON header (the frame then fits int32 for sure). */
+const MAX_BODY_IN_PLACE_BYTES = 0x7fff_ffff - 4 - 0xff_ffff;
 /** The 24 bits of the header-length word. */
 const MAX_HEADER_BYTES = 0xff_ffff;
 /** Bytes before the header: the length field and the header-length word. */
@@ -293,18 +296,34 @@ export class RocketmqCodec implements Codec<RemotingCommand> {
    * written with its prefix straight into claimed output, and the body appended (the driver copies
    * a small one next to the header, queues a large one by reference). This spares a Buffer, its
    * pool slice and a chunks array per frame, and the copy of the header into the batch; measured in
-   * the note of bench/history (the performance pass). A JSON header is still built as a Buffer (its encoder
-   * renders text first), then appended.
+   * the note of bench/history (the performance pass). A JSON header without escapes or non-ASCII
+   * is written in place the same way; any other goes through `encode` and is appended.
    */
   encodeInto(cmd: RemotingCommand, sink: FrameSink): void {
+    const body = cmd.body;
+    const bodyLen = body === null ? 0 : body.length;
+    if (cmd.serializeType === SerializeType.JSON && bodyLen <= MAX_BODY_IN_PLACE_BYTES) {
+      checkInt32(cmd.code, "code");
+      checkInt32(cmd.version, "version");
+      checkInt32(cmd.opaque, "opaque");
+      checkInt32(cmd.flag, "flag");
+      const headerLen = encodePlainJsonHeaderInto(cmd, PREFIX_BYTES, sink);
+      if (headerLen >= 0) {
+        const at = lastPlainJsonClaimAt();
+        const buf = sink.claimBuffer;
+        putUint32(buf, at, 4 + headerLen + bodyLen);
+        putUint32(buf, at + 4, headerLen); // type byte 0: JSON
+        if (bodyLen > 0) sink.append(body!);
+        return;
+      }
+    }
     if (cmd.serializeType !== SerializeType.ROCKETMQ) {
+      // Escapes, non-ASCII, an unknown type or a huge frame: the general encoder (which throws).
       const chunks = encodeCommand(cmd);
       for (let i = 0; i < chunks.length; i++) sink.append(chunks[i]!);
       return;
     }
     const headerLen = measureRocketmqHeader(cmd);
-    const body = cmd.body;
-    const bodyLen = body === null ? 0 : body.length;
     const length = 4 + headerLen + bodyLen;
     if (headerLen > MAX_HEADER_BYTES || length > 0x7fff_ffff) {
       discardRocketmqHeader();

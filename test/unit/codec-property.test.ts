@@ -191,6 +191,8 @@ test("encodeInto refuses a command its header cannot hold before claiming anythi
     serializeType: SerializeType.ROCKETMQ,
   });
   assert.throws(() => rocketmqCodec.encodeInto(hugeKey, sink), { code: ErrorCodes.INVALID_ARGUMENT });
+  const notInt32 = new RemotingCommand({ code: 2 ** 31, opaque: 1, serializeType: SerializeType.JSON });
+  assert.throws(() => rocketmqCodec.encodeInto(notInt32, sink), { code: ErrorCodes.INVALID_ARGUMENT });
   assert.equal(sink.parts.length, 0);
   // Nothing of the refused commands leaks into the next frame.
   const good = new RemotingCommand({

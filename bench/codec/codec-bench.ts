@@ -2,10 +2,13 @@
  * Codec micro-benchmark: encode + decode of one request (5 extFields, 128 B body), per header
  * serialization, single-threaded, on one core. Two chunkings, because they take different decoder
  * paths:
- * - "whole": the encoded chunks are copied into one reusable buffer first and pushed as a single
- *   chunk, as a socket delivers a coalesced frame (the decoder parses it in place, zero-copy);
+ * - "whole": the production path: `encodeInto` writes the frame into one reusable buffer (the
+ *   connection's outgoing batch, header encoded in place, body copied after it) which is then
+ *   pushed as a single chunk, as a socket delivers a coalesced frame (the decoder parses it in
+ *   place, zero-copy);
  * - "split": the header chunk and the body chunk are pushed separately (the decoder buffers the
- *   first and copies the frame once when it completes).
+ *   first and copies the frame once when it completes); encoded with `encode` (header and body
+ *   as separate chunks).
  *
  *   npx tsc -p tsconfig.json && node dist/bench/codec/codec-bench.js [--seconds S] [--rounds N] [--json]
  *
@@ -17,6 +20,7 @@
  * figure; it also counts V8's GC helper threads, so it errs low). `--json` prints that line only.
  */
 import { parseArgs } from "node:util";
+import type { FrameSink } from "../../src/codec/codec.js";
 import { RemotingCommand, SerializeType } from "../../src/codec/remoting-command.js";
 import { rocketmqCodec } from "../../src/codec/rocketmq-codec.js";
 
@@ -44,6 +48,21 @@ interface Rate {
   cpu: number;
 }
 
+/** A FrameSink over one buffer, reused for every frame. */
+class WireSink implements FrameSink {
+  used = 0;
+  constructor(readonly claimBuffer: Buffer) {}
+  claim(bytes: number): number {
+    const at = this.used;
+    this.used += bytes;
+    return at;
+  }
+  append(chunk: Buffer): void {
+    this.claimBuffer.set(chunk, this.used);
+    this.used += chunk.length;
+  }
+}
+
 /**
  * Runs encode + decode for `seconds` and returns its rates. Every decoded frame is checked cheaply
  * (count, opaque, body length), so the work cannot be optimised away.
@@ -51,17 +70,17 @@ interface Rate {
 function measure(serializeType: SerializeType, chunking: Chunking, seconds: number): Rate {
   const cmd = sampleRequest(serializeType);
   const decoder = rocketmqCodec.createDecoder();
-  // The "socket": one buffer the encoded chunks are copied into, as the kernel would.
-  const wire = Buffer.allocUnsafe(64 * 1024);
+  // The "socket": one buffer the frame is encoded into, as the driver's batch and the kernel.
+  const wire = new WireSink(Buffer.allocUnsafe(64 * 1024));
   const one = (): void => {
     cmd.opaque = (cmd.opaque + 1) | 0; // a new request each time, as on a real connection
-    const chunks = rocketmqCodec.encode(cmd);
     let frames: RemotingCommand[];
     if (chunking === "whole") {
-      let n = 0;
-      for (const chunk of chunks) n += chunk.copy(wire, n);
-      frames = decoder.push(wire.subarray(0, n));
+      wire.used = 0;
+      rocketmqCodec.encodeInto(cmd, wire);
+      frames = decoder.push(wire.claimBuffer.subarray(0, wire.used));
     } else {
+      const chunks = rocketmqCodec.encode(cmd);
       frames = decoder.push(chunks[0]!);
       for (let i = 1; i < chunks.length; i++) frames = decoder.push(chunks[i]!);
     }

@@ -291,13 +291,14 @@ export class RemotingClient extends RemotingService {
   /** RocketMQ's invokeOneway: resolves once the request is written; no response is expected. */
   invokeOneway(addr: string | null, request: RemotingCommand, timeoutMs?: number): Promise<void> {
     // Not async: with a live channel the write happens now and no async frame is kept (see
-    // invokeChannelOneway).
-    const deadlineAt = this.#deadline(timeoutMs);
-    if (typeof deadlineAt !== "number") return Promise.reject(deadlineAt);
+    // invokeChannelOneway), and the clock is read only when something must wait.
+    const t = timeoutMs ?? this.options.defaultTimeoutMs;
+    if (!(t >= 0)) return Promise.reject(new InvalidArgumentError(`timeoutMs must be >= 0, got ${t}`));
     const ready = this.#ready(addr);
-    if (ready !== undefined) return this.invokeChannelOneway(ready, request, deadlineAt, undefined, true);
+    if (ready !== undefined) return this.invokeChannelOneway(ready, request, t, undefined, true);
+    const deadlineAt = Date.now() + t;
     return this.#channel(addr, deadlineAt).then((channel) =>
-      this.invokeChannelOneway(channel, request, deadlineAt, undefined, true),
+      this.invokeChannelOneway(channel, request, Math.max(0, deadlineAt - Date.now()), undefined, true),
     );
   }
 

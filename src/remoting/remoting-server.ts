@@ -147,7 +147,7 @@ export class RemotingServer extends RemotingService {
   }
   /** RocketMQ's `invokeOneway(channel, request, timeoutMillis)`: resolves once written. */
   invokeOneway(channel: RemotingChannel, request: RemotingCommand, timeoutMs: number): Promise<void> {
-    return this.invokeChannelOneway(channel, request, Date.now() + timeoutMs, undefined, false);
+    return this.invokeChannelOneway(channel, request, timeoutMs, undefined, false);
   }
 
   /**

@@ -272,14 +272,16 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   }
 
   /**
-   * RocketMQ's invokeOnewayImpl: the oneway flag, a oneway permit (waiting counts against the
-   * deadline), the write. The permit is held until the channel can take writes again, so
-   * unanswered oneways cannot pile up without bound in an unwritable channel.
+   * RocketMQ's invokeOnewayImpl: the oneway flag, a oneway permit (waiting counts against
+   * `timeoutMs`), the write. The permit is held until the channel can take writes again, so
+   * unanswered oneways cannot pile up without bound in an unwritable channel. It takes a time-out,
+   * not a deadline: only a wait needs the clock, and Date.now() (~50 ns here) was 6% of the
+   * oneway benchmark's client profile.
    */
   protected invokeChannelOneway(
     channel: RemotingChannel,
     request: RemotingCommand,
-    deadlineAt: number,
+    timeoutMs: number,
     signal: AbortSignal | undefined,
     hooks: boolean,
   ): Promise<void> {
@@ -291,7 +293,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
       const error = this.#sendOneway(channel, request);
       return error === undefined ? Promise.resolve() : Promise.reject(error);
     }
-    return this.#invokeChannelOnewaySlow(channel, request, deadlineAt, signal, hooks);
+    return this.#invokeChannelOnewaySlow(channel, request, Date.now() + timeoutMs, signal, hooks);
   }
 
   async #invokeChannelOnewaySlow(

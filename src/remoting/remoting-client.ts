@@ -4,6 +4,7 @@
  * meaning "a name server"; processors for the requests a server pushes; name-server selection,
  * fail-over and reachability scan.
  */
+import { callTimeNow } from "../clock.js";
 import {
   FLAG_RESPONSE,
   GO_AWAY_MIN_VERSION,
@@ -137,7 +138,7 @@ export class RemotingClient extends RemotingService {
   #deadline(timeoutMs: number | undefined): number | InvalidArgumentError {
     const t = timeoutMs ?? this.options.defaultTimeoutMs;
     if (!(t >= 0)) return new InvalidArgumentError(`timeoutMs must be >= 0, got ${t}`);
-    return Date.now() + t;
+    return callTimeNow() + t;
   }
 
   /** The live channel of `addr` without waiting, when there is one (the fast path of every call). */

@@ -3,7 +3,9 @@
  * accepted connection as a channel (driver → negotiating engine → channel), dispatches requests
  * to processors, pushes requests to connected clients, and shuts down gracefully.
  */
+
 import type { Duplex } from "node:stream";
+import { callTimeNow } from "../clock.js";
 import type { RemotingCommand } from "../codec/remoting-command.js";
 import { InvalidArgumentError } from "../errors.js";
 import {
@@ -125,7 +127,7 @@ export class RemotingServer extends RemotingService {
     request: RemotingCommand,
     options: InvokeOptions = {},
   ): Promise<RemotingCommand> {
-    const deadlineAt = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const deadlineAt = callTimeNow() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     return this.invokeChannel(channel, request, deadlineAt, options.signal, false);
   }
   /** RocketMQ's `invokeSync(channel, request, timeoutMillis)`. */
@@ -143,7 +145,7 @@ export class RemotingServer extends RemotingService {
     timeoutMs: number,
     callback: InvokeCallback,
   ): void {
-    this.invokeChannelCallback(channel, request, Date.now() + timeoutMs, false, callback);
+    this.invokeChannelCallback(channel, request, callTimeNow() + timeoutMs, false, callback);
   }
   /** RocketMQ's `invokeOneway(channel, request, timeoutMillis)`: resolves once written. */
   invokeOneway(channel: RemotingChannel, request: RemotingCommand, timeoutMs: number): Promise<void> {

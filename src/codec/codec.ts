@@ -26,6 +26,12 @@ export interface FrameDecoder<F> {
   push(chunk: Buffer): F[];
   /** Bytes held for a frame not yet complete. */
   readonly bufferedBytes: number;
+  /**
+   * Optional: a buffer the next bytes of the stream should be read into, when the decoder can
+   * take them there without a copy (the tail of a large pending frame); `push` must then be
+   * given exactly the bytes read into it. Undefined: any buffer will do.
+   */
+  readBuffer?(): Buffer | undefined;
 }
 
 /**

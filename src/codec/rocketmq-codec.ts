@@ -11,13 +11,12 @@
  * received chunk (often 64 KiB from a socket read) alive for as long as the command is referenced.
  * Copy the body (`Buffer.from(cmd.body)`) before storing it for long.
  */
-import { FrameTooLargeError, InvalidArgumentError, MalformedFrameError } from "../errors.js";
+import { InvalidArgumentError, MalformedFrameError } from "../errors.js";
 import type { Codec, DecoderLimits, FrameDecoder, FrameSink, SniffResult } from "./codec.js";
 import { checkInt32, encodePlainJsonHeaderInto, lastPlainJsonClaimAt } from "./json-header.js";
 import { type RemotingCommand, SerializeType } from "./remoting-command.js";
+import { frameBytesOf, parseFrame, RocketmqFrameDecoder } from "./rocketmq-decoder.js";
 import {
-  decodeJsonHeader,
-  decodeRocketmqHeader,
   discardRocketmqHeader,
   encodeJsonHeader,
   encodeRocketmqHeader,
@@ -54,173 +53,14 @@ function resolveMaxFrameBytes(value: number | undefined, fallback: number): numb
   return value;
 }
 
-// Big-endian access without Buffer's readUInt32BE/writeUInt32BE argument checks, which showed in
-// the codec benchmark's profile (~3%) though every offset here is already within bounds.
-
-function getUint32(buf: Buffer, o: number): number {
-  return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
-}
+// Big-endian store without Buffer's writeUInt32BE argument checks, which showed in the codec
+// benchmark's profile (~3%) though every offset here is already within bounds.
 
 function putUint32(buf: Buffer, o: number, value: number): void {
   buf[o] = value >>> 24;
   buf[o + 1] = value >>> 16;
   buf[o + 2] = value >>> 8;
   buf[o + 3] = value;
-}
-
-/** Checks a length field; returns the whole frame size (length + 4). Runs before any allocation. */
-function frameBytesOf(length: number, maxFrameBytes: number): number {
-  if (length < 4) throw new MalformedFrameError("length-too-small", `frame length ${length} is below 4`);
-  const frameBytes = length + 4;
-  if (frameBytes > maxFrameBytes) throw new FrameTooLargeError(frameBytes, maxFrameBytes);
-  return frameBytes;
-}
-
-/**
- * Parses the frame whose header-length word starts at `start` and whose length field said
- * `length`. The body is a view into `buf`, or null when empty (as Java).
- */
-function parseFrame(buf: Buffer, start: number, length: number): RemotingCommand {
-  const word = getUint32(buf, start);
-  const type = word >>> 24;
-  const headerLen = word & MAX_HEADER_BYTES;
-  if (type !== SerializeType.JSON && type !== SerializeType.ROCKETMQ) {
-    throw new MalformedFrameError("serialize-type", `unknown serialize type ${type}`);
-  }
-  if (headerLen > length - 4) {
-    throw new MalformedFrameError(
-      "header-length",
-      `header length ${headerLen} exceeds frame length ${length}`,
-    );
-  }
-  const headerStart = start + 4;
-  const headerEnd = headerStart + headerLen;
-  const cmd =
-    type === SerializeType.ROCKETMQ
-      ? decodeRocketmqHeader(buf, headerStart, headerEnd)
-      : decodeJsonHeader(buf, headerStart, headerEnd);
-  const end = start + length;
-  if (end > headerEnd) cmd.body = buf.subarray(headerEnd, end);
-  return cmd;
-}
-
-/**
- * The incremental RocketMQ frame decoder; see the module comment.
- *
- * A frame spanning chunks is copied on completion, not chunk by chunk as it arrives. Filling a
- * buffer allocated once 1/8 of the frame had arrived was measured (async echo, 16 in flight,
- * 1 MiB bodies, 64 KiB reads) and dropped: it decodes faster alone (69-72 us against 92-95 us a
- * frame, the source being hot) and gains 7% req/s when client and server share one core, but
- * loses 7% with one core each, the benchmark's setting (962 against 1034 req/s, medians of 12
- * and 14 runs): the server's write of the echoed body then reads a buffer whose start has left
- * the cache (+70 us of kernel time a call). Copied on completion, the frame is the last thing
- * written, still in cache for whoever reads it next; and nothing is allocated for a frame until
- * all of it has arrived, whatever its length field declares.
- */
-class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
-  readonly #maxFrameBytes: number;
-  /** Pieces of the one frame not yet complete, in order. */
-  #chunks: Buffer[] = [];
-  #buffered = 0;
-  /** Size of the pending frame once its length field is known, else 0. */
-  #frameBytes = 0;
-  #error: unknown = null;
-
-  constructor(maxFrameBytes: number) {
-    this.#maxFrameBytes = maxFrameBytes;
-  }
-
-  get bufferedBytes(): number {
-    return this.#buffered;
-  }
-
-  push(chunk: Buffer): RemotingCommand[] {
-    if (this.#error !== null) throw this.#error;
-    try {
-      return this.#push(chunk);
-    } catch (err) {
-      // A framing error leaves the stream position unknown: stay failed, as Netty closes the channel.
-      this.#error = err;
-      this.#chunks = [];
-      this.#buffered = 0;
-      throw err;
-    }
-  }
-
-  #push(chunk: Buffer): RemotingCommand[] {
-    const frames: RemotingCommand[] = [];
-    let offset = 0;
-    if (this.#buffered > 0) {
-      offset = this.#completePending(chunk, frames);
-      if (offset < 0) return frames;
-    }
-    const size = chunk.length;
-    while (size - offset >= 4) {
-      const frameBytes = frameBytesOf(getUint32(chunk, offset), this.#maxFrameBytes);
-      if (size - offset < frameBytes) {
-        this.#frameBytes = frameBytes;
-        break;
-      }
-      frames.push(parseFrame(chunk, offset + 4, frameBytes - 4));
-      offset += frameBytes;
-    }
-    if (offset < size) {
-      this.#chunks.push(offset === 0 ? chunk : chunk.subarray(offset));
-      this.#buffered = size - offset;
-    }
-    return frames;
-  }
-
-  /**
-   * Adds `chunk` to the pending frame. Returns how many bytes of `chunk` completed it (the frame
-   * is then parsed into `frames`), or -1 when the whole chunk was taken and the frame still waits.
-   */
-  #completePending(chunk: Buffer, frames: RemotingCommand[]): number {
-    if (this.#frameBytes === 0) {
-      if (this.#buffered + chunk.length < 4) {
-        this.#append(chunk);
-        return -1;
-      }
-      this.#frameBytes = frameBytesOf(this.#readLength(chunk), this.#maxFrameBytes);
-    }
-    const missing = this.#frameBytes - this.#buffered;
-    if (chunk.length < missing) {
-      this.#append(chunk);
-      return -1;
-    }
-    const frame = Buffer.allocUnsafe(this.#frameBytes);
-    // Uint8Array#set rather than Buffer#copy: the same memcpy without copy's argument
-    // normalisation (~10 ns a piece; measured 31 ns against 42 ns for a header and a body).
-    let pos = 0;
-    for (const piece of this.#chunks) {
-      frame.set(piece, pos);
-      pos += piece.length;
-    }
-    if (missing === chunk.length) frame.set(chunk, pos);
-    else chunk.copy(frame, pos, 0, missing);
-    this.#chunks = [];
-    this.#buffered = 0;
-    this.#frameBytes = 0;
-    frames.push(parseFrame(frame, 4, frame.length - 4));
-    return missing;
-  }
-
-  #append(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-  }
-
-  /** The length field when its 4 bytes straddle the buffered pieces and `chunk`. */
-  #readLength(chunk: Buffer): number {
-    let value = 0;
-    let n = 0;
-    for (const piece of this.#chunks) {
-      for (let i = 0; i < piece.length && n < 4; i++, n++) value = value * 256 + piece[i]!;
-    }
-    for (let i = 0; n < 4; i++, n++) value = value * 256 + chunk[i]!;
-    return value;
-  }
 }
 
 /** Throws InvalidArgumentError for a header over the 24-bit limit or a frame over the int32 field. */

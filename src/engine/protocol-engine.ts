@@ -313,7 +313,11 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
       codec.encodeInto !== undefined && t.claim !== undefined && t.append !== undefined
         ? (t as Transport & FrameSink)
         : undefined;
-    this.#decoder = codec.createDecoder({ maxFrameBytes: this.#options.maxFrameBytes });
+    const decoder = codec.createDecoder({ maxFrameBytes: this.#options.maxFrameBytes });
+    this.#decoder = decoder;
+    if (decoder.readBuffer !== undefined && t.setReadTarget !== undefined) {
+      t.setReadTarget(() => decoder.readBuffer!());
+    }
     this.#negotiator = undefined;
   }
 

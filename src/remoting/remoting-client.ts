@@ -24,7 +24,9 @@ import { type InvokeCallback, type InvokeOptions, RemotingService, runCallback }
 
 /** TCP/Unix/memory, wrapped in TLS and routed through SOCKS proxies as the options ask. */
 function clientConnector(resolved: ResolvedClientOptions, options: RemotingClientOptions): Connector {
-  const plain = defaultConnector(resolved.tcp);
+  // Reads into buffers the decoder picks only for connections nothing wraps (see read-buffers.ts).
+  const direct = options.socksProxy === undefined && !options.tls;
+  const plain = defaultConnector(resolved.tcp, undefined, direct);
   if (options.socksProxy !== undefined) {
     return new SocksConnector({
       proxies: options.socksProxy,

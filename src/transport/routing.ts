@@ -40,9 +40,16 @@ export class RoutingAcceptor implements Acceptor {
   }
 }
 
-/** TCP/Unix plus memory, with the given TCP options. */
-export function defaultConnector(tcp: TcpOptions, memory: MemoryNetwork = defaultMemoryNetwork): Connector {
-  return new RoutingConnector(new TcpConnector(tcp), new MemoryConnector(memory));
+/**
+ * TCP/Unix plus memory, with the given TCP options. `zeroCopyReads` (TcpDeps) only when nothing
+ * wraps the result (no TLS, no SOCKS).
+ */
+export function defaultConnector(
+  tcp: TcpOptions,
+  memory: MemoryNetwork = defaultMemoryNetwork,
+  zeroCopyReads = false,
+): Connector {
+  return new RoutingConnector(new TcpConnector(tcp, { zeroCopyReads }), new MemoryConnector(memory));
 }
 
 /** TCP/Unix plus memory, with the given TCP options. */

@@ -29,6 +29,7 @@ import {
   MAX_SLAB_CLAIM_BYTES,
   reserveSlab,
 } from "./output-slab.js";
+import { readBuffersOf } from "./read-buffers.js";
 import type { IdleKind, IdleOptions, Transport } from "./transport.js";
 
 /** Default high-water mark of queued output, in bytes (Netty's WriteBufferWaterMark: 64 KiB). */
@@ -145,7 +146,9 @@ export class SocketTransport extends EventEmitter implements Transport {
     stream.on("end", () => this.end());
     stream.on("close", () => this.#onClose());
     stream.on("drain", this.#onWritten);
-    stream.on("data", this.#onData);
+    const reader = readBuffersOf(stream);
+    if (reader !== undefined) reader.attach(this.#onData);
+    else stream.on("data", this.#onData);
     if (stream.destroyed) process.nextTick(() => this.#onClose());
     if (options.idle !== undefined) this.setIdle(options.idle);
   }
@@ -306,6 +309,15 @@ export class SocketTransport extends EventEmitter implements Transport {
 
   pause(): void {
     this.#stream.pause();
+  }
+
+  /**
+   * Lets the reader (the engine's decoder) choose where the next bytes are read, when the stream
+   * was created with `onread` (./read-buffers.ts); otherwise does nothing.
+   */
+  setReadTarget(provider: () => Buffer | undefined): void {
+    const reader = readBuffersOf(this.#stream);
+    if (reader !== undefined) reader.provider = provider;
   }
   resume(): void {
     if (!this.#closed) this.#stream.resume();

@@ -12,6 +12,7 @@ import type { Duplex } from "node:stream";
 import { ConnectError, InvalidArgumentError, TimeoutError } from "../errors.js";
 import { defaultLogger, type Logger } from "../logger.js";
 import { formatAddress, parseAddress, tagEndpoints } from "./address.js";
+import { READ_BUFFERS, ReadBuffers } from "./read-buffers.js";
 import type { Acceptor, Address, Connector, Listener, TcpOptions } from "./transport.js";
 
 /** TCP_NODELAY on (RocketMQ sets it on both sides). */
@@ -73,6 +74,12 @@ export interface TcpDeps {
   createServer?: (onConnection: (socket: net.Socket) => void) => net.Server;
   /** Where listener errors after bind go. Default the mqwire debuglog logger. */
   logger?: Logger;
+  /**
+   * Connector only: create sockets with `onread` into buffers the decoder chooses (see
+   * ./read-buffers.ts). Only for sockets an engine reads directly: TLS and SOCKS need 'data'
+   * events, so the connectors that wrap this one must leave it off. Default false.
+   */
+  zeroCopyReads?: boolean;
 }
 
 /**
@@ -84,10 +91,12 @@ export class TcpConnector implements Connector {
   /** The validated, frozen options. */
   readonly options: Readonly<Required<TcpOptions>>;
   readonly #connect: (options: net.NetConnectOpts) => net.Socket;
+  readonly #zeroCopyReads: boolean;
 
   constructor(options?: TcpOptions, deps: TcpDeps = {}) {
     this.options = resolveTcpOptions(options);
     this.#connect = deps.connect ?? net.connect;
+    this.#zeroCopyReads = deps.zeroCopyReads === true;
   }
 
   open(target: Address, signal?: AbortSignal): Promise<Duplex> {
@@ -103,9 +112,23 @@ export class TcpConnector implements Connector {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const o = this.options;
     return new Promise<Duplex>((resolve, reject) => {
+      const where = addr.kind === "tcp" ? { host: addr.host, port: addr.port } : { path: addr.path };
+      const reader = this.#zeroCopyReads ? new ReadBuffers() : undefined;
       const socket = this.#connect(
-        addr.kind === "tcp" ? { host: addr.host, port: addr.port } : { path: addr.path },
+        reader === undefined
+          ? where
+          : {
+              ...where,
+              onread: {
+                buffer: reader.next,
+                callback: (n: number, buf: Uint8Array): boolean => {
+                  reader.deliver(n, buf);
+                  return true;
+                },
+              },
+            },
       );
+      if (reader !== undefined) (socket as unknown as Record<symbol, unknown>)[READ_BUFFERS] = reader;
       let timer: NodeJS.Timeout | undefined;
       const settle = (error: unknown): void => {
         if (timer !== undefined) clearTimeout(timer);

@@ -85,6 +85,8 @@ export interface Transport {
   destroy(error?: Error): void;
   /** Stops reading (read back-pressure). */
   pause(): void;
+  /** Optional: lets the reader choose where the next bytes are read (SocketTransport). */
+  setReadTarget?(provider: () => Buffer | undefined): void;
   resume(): void;
   /** False while queued output is above the high-water mark; `drain` fires when it is again. */
   readonly isWritable: boolean;

@@ -408,3 +408,66 @@ describe("encode and decodeFrame", () => {
     );
   });
 });
+
+describe("readBuffer: large frames read in place", () => {
+  const big = new RemotingCommand({
+    code: 9,
+    opaque: 77,
+    serializeType: SerializeType.ROCKETMQ,
+    body: Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) & 0xff)),
+  });
+  const small = new RemotingCommand({ code: 1, opaque: 78, remark: "after", body: Buffer.from("x") });
+  const wire = Buffer.concat([encodeFrame(big), encodeFrame(small)]);
+  const bigLength = encodeFrame(big).length;
+
+  test("no target before the length is known or for small frames", () => {
+    const d = rocketmqCodec.createDecoder();
+    assert.equal(d.readBuffer!(), undefined);
+    d.push(wire.subarray(0, 3));
+    assert.equal(d.readBuffer!(), undefined, "length field incomplete");
+    const s = rocketmqCodec.createDecoder();
+    s.push(encodeFrame(small).subarray(0, 10));
+    assert.equal(s.readBuffer!(), undefined, "a frame under 64 KiB is not read in place");
+  });
+
+  test("bytes read into the target decode without a copy; the next frame follows", () => {
+    const d = rocketmqCodec.createDecoder();
+    let offset = 1000;
+    assert.deepEqual(d.push(wire.subarray(0, offset)), []);
+    let frames: RemotingCommand[] = [];
+    const first = d.readBuffer!()!;
+    // Read as a socket would: into what readBuffer hands out, at most 50,000 bytes at a time.
+    for (let target = d.readBuffer!(); target !== undefined; target = d.readBuffer!()) {
+      const n = Math.min(50_000, target.length);
+      wire.copy(target, 0, offset, offset + n);
+      offset += n;
+      frames = d.push(target.subarray(0, n));
+    }
+    assert.equal(offset, bigLength, "reads stop at the frame's end");
+    assert.equal(frames.length, 1);
+    assert.equal(frames[0]!.opaque, 77);
+    assert.ok(frames[0]!.body!.equals(big.body!));
+    // The body views the buffer the bytes were read into: nothing was copied.
+    assert.equal(frames[0]!.body!.buffer, first.buffer);
+    const rest = d.push(wire.subarray(offset));
+    assert.equal(rest.length, 1);
+    assert.equal(rest[0]!.remark, "after");
+    assert.equal(d.bufferedBytes, 0);
+  });
+
+  test("chunks that were not read into the target are copied into it", () => {
+    const d = rocketmqCodec.createDecoder();
+    d.push(wire.subarray(0, 20));
+    const target = d.readBuffer!()!;
+    assert.equal(target.length, bigLength - 20);
+    // Ignore the target: feed other buffers, one running past the frame into the next one.
+    d.push(Buffer.from(wire.subarray(20, 100_000)));
+    const frames = d.push(Buffer.from(wire.subarray(100_000)));
+    assert.deepEqual(
+      frames.map((f) => f.opaque),
+      [77, 78],
+    );
+    assert.ok(frames[0]!.body!.equals(big.body!));
+    assert.equal(frames[0]!.body!.buffer, target.buffer, "the frame was assembled in the target");
+  });
+});

@@ -28,6 +28,16 @@ const tcpPair: PairFactory = async () => {
   await listener.close();
   return [client, server];
 };
+/** TCP with the client end reading through `onread` (read-buffers.ts), as RemotingClient does. */
+const tcpOnreadPair: PairFactory = async () => {
+  let accept!: (d: Duplex) => void;
+  const accepted = new Promise<Duplex>((r) => (accept = r));
+  const listener = await new TcpAcceptor().listen("127.0.0.1:0", (d) => accept(d));
+  const client = await new TcpConnector({}, { zeroCopyReads: true }).open(listener.address);
+  const server = await accepted;
+  await listener.close();
+  return [client, server];
+};
 const memoryPair: PairFactory = async () => createMemoryPair();
 
 /** Counts _write and _writev calls on a Duplex (the "underlying writes"). */
@@ -47,6 +57,7 @@ function countWrites(d: Duplex): { count: () => number } {
 
 for (const [kind, makePair] of [
   ["tcp", tcpPair],
+  ["tcp with onread reads", tcpOnreadPair],
   ["memory", memoryPair],
 ] as const) {
   describe(`SocketTransport over ${kind}`, () => {

@@ -75,6 +75,17 @@ const CACHE_SLOTS = 512;
  */
 const shortStrings: string[] = new Array<string>(CACHE_SLOTS).fill("");
 
+/**
+ * `buf[start, end)`, known to be ASCII, through the short-string cache when it holds at most
+ * CACHED_MAX_BYTES (a remark), else one `latin1Slice`.
+ */
+export function readAscii(buf: Buffer, start: number, end: number): string {
+  const n = end - start;
+  if (n === 0) return "";
+  if (n === 1) return String.fromCharCode(buf[start]!);
+  return n <= CACHED_MAX_BYTES ? cachedAscii(buf, start, end) : (buf as RawBuffer).latin1Slice(start, end);
+}
+
 /** `buf[start, end)` (ASCII, at most CACHED_MAX_BYTES) through the short-string cache. */
 function cachedAscii(buf: Buffer, start: number, end: number): string {
   const n = end - start;

@@ -73,6 +73,30 @@ function encodePlainJsonHeader(cmd: RemotingCommand, reserve: number): Buffer | 
   return encodePlainJsonHeaderInto(cmd, reserve, allocatingSink) < 0 ? null : allocatingSink.claimBuffer;
 }
 
+/** Characters of an int32 in decimal, sign included (-0 is "0", as `${-0}`). */
+function decimalLength(n: number): number {
+  let len = n < 0 ? 2 : 1;
+  for (let v = n < 0 ? -n : n; v >= 10; v = Math.floor(v / 10)) len++;
+  return len;
+}
+
+/** Writes the int32 `n` in decimal (`len` from decimalLength) at `o`; returns the offset after it. */
+function writeDecimal(buf: Buffer, o: number, n: number, len: number): number {
+  const end = o + len;
+  let v = n;
+  if (n < 0) {
+    buf[o] = 0x2d; // -
+    v = -n;
+  }
+  let p = end;
+  do {
+    const q = Math.floor(v / 10);
+    buf[--p] = 0x30 + (v - q * 10);
+    v = q;
+  } while (v > 0);
+  return end;
+}
+
 /** A FrameSink whose every claim is a fresh Buffer (for the encoders that return a Buffer). */
 class AllocatingSink implements FrameSink {
   claimBuffer: Buffer = Buffer.alloc(0);
@@ -103,16 +127,17 @@ export function lastPlainJsonClaimAt(): number {
  * int32 fields must have been checked (`checkInt32`).
  */
 export function encodePlainJsonHeaderInto(cmd: RemotingCommand, reserve: number, sink: FrameSink): number {
-  // Numbers as text through a template, which V8 lowers to its cached NumberToString (as fast as
-  // a digit loop; `String(n)` is a generic constructor call, measured 4x slower).
-  const code = `${cmd.code}`;
-  const flag = `${cmd.flag}`;
-  const opaque = `${cmd.opaque}`;
-  const version = `${cmd.version}`;
+  // Numbers as digits written straight into the buffer: as fast as V8's cached NumberToString
+  // through a template, without a string per field for the GC (the opaque's is new every time).
+  const { code, flag, opaque, version } = cmd;
+  const codeLen = decimalLength(code);
+  const flagLen = decimalLength(flag);
+  const opaqueLen = decimalLength(opaque);
+  const versionLen = decimalLength(version);
   const language = LANGUAGE[cmd.language];
   const remark = cmd.remark;
-  let bytes = OPEN_CODE.length + code.length + FLAG.length + flag.length + OPAQUE.length + opaque.length;
-  bytes += TAIL_VERSION.length + version.length + 1;
+  let bytes = OPEN_CODE.length + codeLen + FLAG.length + flagLen + OPAQUE.length + opaqueLen;
+  bytes += TAIL_VERSION.length + versionLen + 1;
   if (language !== undefined) bytes += language.length;
   if (remark != null) {
     if (!isPlainJsonString(remark)) return -1;
@@ -142,7 +167,7 @@ export function encodePlainJsonHeaderInto(cmd: RemotingCommand, reserve: number,
   plainClaimAt = at;
   const buf = sink.claimBuffer;
   buf.set(OPEN_CODE, at + reserve);
-  let o = writeAscii(buf, code, at + reserve + OPEN_CODE.length);
+  let o = writeDecimal(buf, at + reserve + OPEN_CODE.length, code, codeLen);
   if (ext !== null) {
     buf.set(OPEN_EXT, o);
     o += OPEN_EXT.length;
@@ -160,20 +185,20 @@ export function encodePlainJsonHeaderInto(cmd: RemotingCommand, reserve: number,
     buf[o++] = 0x7d; // }
   }
   buf.set(FLAG, o);
-  o = writeAscii(buf, flag, o + FLAG.length);
+  o = writeDecimal(buf, o + FLAG.length, flag, flagLen);
   if (language !== undefined) {
     buf.set(language, o);
     o += language.length;
   }
   buf.set(OPAQUE, o);
-  o = writeAscii(buf, opaque, o + OPAQUE.length);
+  o = writeDecimal(buf, o + OPAQUE.length, opaque, opaqueLen);
   if (remark != null) {
     buf.set(OPEN_REMARK, o);
     o = writeAscii(buf, remark, o + OPEN_REMARK.length);
     buf[o++] = 0x22;
   }
   buf.set(TAIL_VERSION, o);
-  o = writeAscii(buf, version, o + TAIL_VERSION.length);
+  o = writeDecimal(buf, o + TAIL_VERSION.length, version, versionLen);
   buf[o] = 0x7d;
   return bytes;
 }

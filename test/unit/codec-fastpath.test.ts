@@ -280,3 +280,14 @@ describe("short-string cache of readUtf8 (remarks)", () => {
     );
   });
 });
+
+describe("JSON numbers written as digits", () => {
+  test("int32 edges and digit-count boundaries match the reference text", () => {
+    const values = [0, -0, 1, -1, 9, 10, 99, 100, -10, 12345, 999_999_999, 1_000_000_000];
+    values.push(2 ** 31 - 1, -(2 ** 31), -(2 ** 31) + 1, 2_147_483_640);
+    for (const v of values) {
+      const cmd = new RemotingCommand({ code: v, flag: v, opaque: v, version: v });
+      assert.equal(encodeJsonHeader(cmd).toString("latin1"), jsonHeaderText(cmd), `value ${v}`);
+    }
+  });
+});

@@ -27,25 +27,31 @@ export function delayUntil(deadlineAt: number, now: number): number {
   return Math.min(Math.max(deadlineAt - now, 0), MAX_TIMER_DELAY_MS);
 }
 
-let cachedNow = 0;
-let cachedNowValid = false;
-function expireCachedNow(): void {
-  cachedNowValid = false;
+/**
+ * `read()` once per synchronous run of JavaScript: the first call reads and queues a microtask
+ * that forgets the reading, so every later call before that microtask gets the same value.
+ */
+export function oncePerRun(read: () => number): () => number {
+  let value = 0;
+  let valid = false;
+  const expire = (): void => {
+    valid = false;
+  };
+  return () => {
+    if (!valid) {
+      value = read();
+      valid = true;
+      queueMicrotask(expire);
+    }
+    return value;
+  };
 }
 
 /**
- * `Date.now()` read once per synchronous run of JavaScript: the first call reads the clock and
- * queues a microtask that forgets the reading, so every later call before that microtask (the
- * 64 calls a pipelined client makes from the responses of one socket read) gets the same value.
- * Node's own timers work the same way: `setTimeout` counts from the event loop's cached time,
- * not from the moment it is called. Date.now() costs ~50 ns on these machines; once per call it
- * was 4% of the 8-connection async benchmark's client profile.
+ * `Date.now()` once per synchronous run ({@link oncePerRun}): the 64 calls a pipelined client
+ * makes from the responses of one socket read share one reading. Node's own timers work the same
+ * way: `setTimeout` counts from the event loop's cached time, not from the moment it is called.
+ * Date.now() costs ~50 ns on these machines; once per call it was 4% of the 8-connection async
+ * benchmark's client profile.
  */
-export function callTimeNow(): number {
-  if (!cachedNowValid) {
-    cachedNow = Date.now();
-    cachedNowValid = true;
-    queueMicrotask(expireCachedNow);
-  }
-  return cachedNow;
-}
+export const callTimeNow: () => number = oncePerRun(Date.now);

@@ -20,9 +20,9 @@
  * figure; it also counts V8's GC helper threads, so it errs low). `--json` prints that line only.
  */
 import { parseArgs } from "node:util";
-import type { FrameSink } from "../../src/codec/codec.js";
 import { RemotingCommand, SerializeType } from "../../src/codec/remoting-command.js";
 import { rocketmqCodec } from "../../src/codec/rocketmq-codec.js";
+import { WireSink } from "../lib/wire-sink.js";
 
 const DEFAULT_SECONDS = 2;
 const DEFAULT_ROUNDS = 1;
@@ -46,21 +46,6 @@ function sampleRequest(serializeType: SerializeType): RemotingCommand {
 interface Rate {
   wall: number;
   cpu: number;
-}
-
-/** A FrameSink over one buffer, reused for every frame. */
-class WireSink implements FrameSink {
-  used = 0;
-  constructor(readonly claimBuffer: Buffer) {}
-  claim(bytes: number): number {
-    const at = this.used;
-    this.used += bytes;
-    return at;
-  }
-  append(chunk: Buffer): void {
-    this.claimBuffer.set(chunk, this.used);
-    this.used += chunk.length;
-  }
 }
 
 /**

@@ -6,27 +6,12 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/codec/echo-floor.js
  */
-import type { FrameSink } from "../../src/codec/codec.js";
 import { RemotingCommand, SerializeType } from "../../src/codec/remoting-command.js";
 import { rocketmqCodec } from "../../src/codec/rocketmq-codec.js";
+import { WireSink } from "../lib/wire-sink.js";
 
 const FRAMES = 2_000_000;
 const WARMUP_FRAMES = 600_000;
-
-/** A FrameSink over one buffer, reused for every frame. */
-class WireSink implements FrameSink {
-  used = 0;
-  readonly claimBuffer = Buffer.allocUnsafe(64 * 1024);
-  claim(bytes: number): number {
-    const at = this.used;
-    this.used += bytes;
-    return at;
-  }
-  append(chunk: Buffer): void {
-    this.claimBuffer.set(chunk, this.used);
-    this.used += chunk.length;
-  }
-}
 
 const body = Buffer.alloc(128, 0x5a);
 const wire = new WireSink();

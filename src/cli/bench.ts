@@ -16,6 +16,7 @@ import { performance } from "node:perf_hooks";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { build } from "hdr-histogram-js";
+import { oncePerRun } from "../clock.js";
 import {
   InteropCode,
   isMqwireError,
@@ -98,26 +99,13 @@ class Window {
   }
 }
 
-let runTime = 0;
-let runTimeValid = false;
-function expireRunTime(): void {
-  runTimeValid = false;
-}
-
 /**
- * performance.now() once per synchronous run (a microtask forgets it): the responses of one
- * socket read completed at the same moment, and the calls they start leave in one write. The raw
- * baseline's client takes its timestamps the same way, once per read and once per write; two
- * performance.now() calls per call were 4% of this generator's profile at 8 connections.
+ * performance.now() once per synchronous run: the responses of one socket read completed at the
+ * same moment, and the calls they start leave in one write. The raw baseline's client takes its
+ * timestamps the same way, once per read and once per write; two performance.now() calls per
+ * call were 4% of this generator's profile at 8 connections.
  */
-function runNow(): number {
-  if (!runTimeValid) {
-    runTime = performance.now();
-    runTimeValid = true;
-    queueMicrotask(expireRunTime);
-  }
-  return runTime;
-}
+const runNow = oncePerRun(() => performance.now());
 
 /**
  * One call slot of the async mode: its own InvokeCallback, reused for every call it makes, so the

@@ -205,10 +205,7 @@ export function encodePlainJsonHeaderInto(cmd: RemotingCommand, reserve: number,
 
 /** Encodes `cmd`'s JSON header after `reserve` unwritten bytes. Throws InvalidArgumentError for non-int32 fields. */
 export function encodeJsonHeader(cmd: RemotingCommand, reserve = 0): Buffer {
-  checkInt32(cmd.code, "code");
-  checkInt32(cmd.version, "version");
-  checkInt32(cmd.opaque, "opaque");
-  checkInt32(cmd.flag, "flag");
+  checkJsonInts(cmd);
   const plain = encodePlainJsonHeader(cmd, reserve);
   if (plain !== null) return plain;
   // Escapes or non-ASCII: build the text, then replace lone surrogates with '?' as Java does.
@@ -358,6 +355,14 @@ function jsonExtFields(value: unknown, text: string): Map<string, string> | null
 }
 
 /** Throws InvalidArgumentError unless `value` is an int32 (Java's `int`). */
+/** The int32 fields of a JSON header, checked before anything is written (InvalidArgumentError). */
+export function checkJsonInts(cmd: RemotingCommand): void {
+  checkInt32(cmd.code, "code");
+  checkInt32(cmd.version, "version");
+  checkInt32(cmd.opaque, "opaque");
+  checkInt32(cmd.flag, "flag");
+}
+
 export function checkInt32(value: number, field: string): void {
   if ((value | 0) !== value) throw new InvalidArgumentError(`${field} must be an int32, got ${value}`);
 }

@@ -13,7 +13,7 @@
  */
 import { InvalidArgumentError, MalformedFrameError } from "../errors.js";
 import type { Codec, DecoderLimits, FrameDecoder, FrameSink, SniffResult } from "./codec.js";
-import { checkInt32, encodePlainJsonHeaderInto, lastPlainJsonClaimAt } from "./json-header.js";
+import { checkJsonInts, encodePlainJsonHeaderInto, lastPlainJsonClaimAt } from "./json-header.js";
 import { type RemotingCommand, SerializeType } from "./remoting-command.js";
 import { frameBytesOf, parseFrame, RocketmqFrameDecoder } from "./rocketmq-decoder.js";
 import {
@@ -143,10 +143,7 @@ export class RocketmqCodec implements Codec<RemotingCommand> {
     const body = cmd.body;
     const bodyLen = body === null ? 0 : body.length;
     if (cmd.serializeType === SerializeType.JSON && bodyLen <= MAX_BODY_IN_PLACE_BYTES) {
-      checkInt32(cmd.code, "code");
-      checkInt32(cmd.version, "version");
-      checkInt32(cmd.opaque, "opaque");
-      checkInt32(cmd.flag, "flag");
+      checkJsonInts(cmd);
       const headerLen = encodePlainJsonHeaderInto(cmd, PREFIX_BYTES, sink);
       if (headerLen >= 0) {
         const at = lastPlainJsonClaimAt();

@@ -19,25 +19,20 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Two connected raw Duplexes: [client, server]. */
 type PairFactory = () => Promise<[Duplex, Duplex]>;
 
-const tcpPair: PairFactory = async () => {
-  let accept!: (d: Duplex) => void;
-  const accepted = new Promise<Duplex>((r) => (accept = r));
-  const listener = await new TcpAcceptor().listen("127.0.0.1:0", (d) => accept(d));
-  const client = await new TcpConnector().open(listener.address);
-  const server = await accepted;
-  await listener.close();
-  return [client, server];
-};
-/** TCP with the client end reading through `onread` (read-buffers.ts), as RemotingClient does. */
-const tcpOnreadPair: PairFactory = async () => {
-  let accept!: (d: Duplex) => void;
-  const accepted = new Promise<Duplex>((r) => (accept = r));
-  const listener = await new TcpAcceptor().listen("127.0.0.1:0", (d) => accept(d));
-  const client = await new TcpConnector({}, { zeroCopyReads: true }).open(listener.address);
-  const server = await accepted;
-  await listener.close();
-  return [client, server];
-};
+/** TCP over 127.0.0.1; with `zeroCopyReads` the client end reads through `onread` (read-buffers.ts). */
+function tcpPairFactory(zeroCopyReads: boolean): PairFactory {
+  return async () => {
+    let accept!: (d: Duplex) => void;
+    const accepted = new Promise<Duplex>((r) => (accept = r));
+    const listener = await new TcpAcceptor().listen("127.0.0.1:0", (d) => accept(d));
+    const client = await new TcpConnector({}, { zeroCopyReads }).open(listener.address);
+    const server = await accepted;
+    await listener.close();
+    return [client, server];
+  };
+}
+const tcpPair = tcpPairFactory(false);
+const tcpOnreadPair = tcpPairFactory(true);
 const memoryPair: PairFactory = async () => createMemoryPair();
 
 /** Counts _write and _writev calls on a Duplex (the "underlying writes"). */

@@ -138,9 +138,14 @@ export class RemotingClient extends RemotingService {
 
   /** The absolute deadline of a call, or an InvalidArgumentError for a bad time-out. */
   #deadline(timeoutMs: number | undefined): number | InvalidArgumentError {
+    const t = this.#timeout(timeoutMs);
+    return typeof t === "number" ? callTimeNow() + t : t;
+  }
+
+  /** A call's time-out (the default when absent), or an InvalidArgumentError for a bad one. */
+  #timeout(timeoutMs: number | undefined): number | InvalidArgumentError {
     const t = timeoutMs ?? this.options.defaultTimeoutMs;
-    if (!(t >= 0)) return new InvalidArgumentError(`timeoutMs must be >= 0, got ${t}`);
-    return callTimeNow() + t;
+    return t >= 0 ? t : new InvalidArgumentError(`timeoutMs must be >= 0, got ${t}`);
   }
 
   /** The live channel of `addr` without waiting, when there is one (the fast path of every call). */
@@ -295,8 +300,8 @@ export class RemotingClient extends RemotingService {
   invokeOneway(addr: string | null, request: RemotingCommand, timeoutMs?: number): Promise<void> {
     // Not async: with a live channel the write happens now and no async frame is kept (see
     // invokeChannelOneway), and the clock is read only when something must wait.
-    const t = timeoutMs ?? this.options.defaultTimeoutMs;
-    if (!(t >= 0)) return Promise.reject(new InvalidArgumentError(`timeoutMs must be >= 0, got ${t}`));
+    const t = this.#timeout(timeoutMs);
+    if (typeof t !== "number") return Promise.reject(t);
     const ready = this.#ready(addr);
     if (ready !== undefined) return this.invokeChannelOneway(ready, request, t, undefined, true);
     const deadlineAt = Date.now() + t;

@@ -3,7 +3,6 @@
  * accepted connection as a channel (driver → negotiating engine → channel), dispatches requests
  * to processors, pushes requests to connected clients, and shuts down gracefully.
  */
-
 import type { Duplex } from "node:stream";
 import { callTimeNow } from "../clock.js";
 import type { RemotingCommand } from "../codec/remoting-command.js";

@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { InteropCode, type RemotingChannel, type RemotingCommand } from "../../src/index.js";
 import { readBuffersOf } from "../../src/transport/read-buffers.js";
@@ -51,4 +53,20 @@ test("TcpConnector uses onread only when asked (TLS and SOCKS wrap a connector w
     plain.destroy();
     zeroCopy.destroy();
   }
+});
+
+test("a client over a Unix socket reads with onread too, small and large bodies intact", async (t) => {
+  const path = join(tmpdir(), `mqwire-zc-${process.pid}-${Date.now()}.sock`);
+  const s = await startServer(t, `unix:${path}`);
+  const client = startClient(t);
+  const bodies = [randomBytes(7), randomBytes(300_000), Buffer.alloc(0), randomBytes(70_000)];
+  const responses = await Promise.all(
+    bodies.map((body) =>
+      client.invoke(s.addr, client.createRequest(InteropCode.ECHO, { body }), { timeoutMs: 10_000 }),
+    ),
+  );
+  responses.forEach((r, i) => {
+    assert.equal(r.code, 0);
+    assert.ok((r.body ?? Buffer.alloc(0)).equals(bodies[i]!), `body ${i}`);
+  });
 });

@@ -125,11 +125,8 @@ export function readUtf8(
   textStart: number,
 ): string {
   if (!isAsciiRange(buf, start, end)) return (buf as RawBuffer).utf8Slice(start, end);
-  const n = end - start;
-  if (n === 1) return String.fromCharCode(buf[start]!);
-  if (text !== null) return text.slice(start - textStart, end - textStart);
-  if (n <= CACHED_MAX_BYTES) return cachedAscii(buf, start, end);
-  return (buf as RawBuffer).latin1Slice(start, end);
+  if (text !== null && end - start > 1) return text.slice(start - textStart, end - textStart);
+  return readAscii(buf, start, end);
 }
 
 /** `buf[start, end)` as a latin1 string (one character per byte), for `readUtf8`'s `text`. */

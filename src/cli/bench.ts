@@ -186,6 +186,7 @@ async function runOneway(
   };
   await readCount(true);
   const onFail = (err: unknown): void => w.fail(err);
+  let watched: Promise<void> | undefined;
   let windowOpen = false;
   while (w.running) {
     if (w.recording && !windowOpen) {
@@ -197,9 +198,17 @@ async function runOneway(
     // writes (up to 64 batches a turn): mqwire coalesces a turn's frames into one write.
     for (let b = 0; b < ONEWAY_BATCHES_PER_TURN && client.isChannelWritable(addr); b++) {
       for (let i = 0; i < o.concurrency; i++) {
-        client
-          .invokeOneway(addr, client.createRequest(InteropCode.ONEWAY_COUNT, { body }), o.timeoutMs)
-          .catch(onFail);
+        const sent = client.invokeOneway(
+          addr,
+          client.createRequest(InteropCode.ONEWAY_COUNT, { body }),
+          o.timeoutMs,
+        );
+        // One handler per distinct promise: a written frame's promise is one shared settled
+        // promise, and a `.catch` on it per frame was a derived promise and a microtask each.
+        if (sent !== watched) {
+          watched = sent;
+          sent.catch(onFail);
+        }
       }
     }
     // Yield to the event loop so writes flush and timers fire; wait while the channel is full.

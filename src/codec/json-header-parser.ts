@@ -174,7 +174,7 @@ function scanObject(buf: Buffer, start: number, end: number): RemotingCommand | 
   if (i !== end && skipSpace(buf, i, end) !== end) return null;
   // The same construction as the JSON.parse path: absent fields left to the constructor's
   // defaults (an absent opaque draws from the sequence there too).
-  return new RemotingCommand({
+  return RemotingCommand.decoded(
     code,
     language,
     version,
@@ -182,8 +182,8 @@ function scanObject(buf: Buffer, start: number, end: number): RemotingCommand | 
     flag,
     remark,
     extFields,
-    serializeType: SerializeType.JSON,
-  });
+    SerializeType.JSON,
+  );
 }
 
 /**

@@ -275,3 +275,31 @@ describe("ROCKETMQ header decode", () => {
     assert.equal(cmd.remark, "\ufffd");
   });
 });
+
+describe("RemotingCommand.decoded (the decoders' constructor)", () => {
+  test("gives the fields it is handed; undefined ones take the constructor's defaults", () => {
+    const ext = new Map([["k", "v"]]);
+    const a = RemotingCommand.decoded(310, LanguageCode.GO, 7, 42, 1, "ok", ext, SerializeType.ROCKETMQ);
+    assert.deepEqual(
+      [a.code, a.language, a.version, a.opaque, a.flag, a.remark, a.serializeType, a.body],
+      [310, LanguageCode.GO, 7, 42, 1, "ok", SerializeType.ROCKETMQ, null],
+    );
+    assert.equal(a.extFields, ext);
+    const before = RemotingCommand.createRequest(1).opaque;
+    const b = RemotingCommand.decoded(
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      null,
+      null,
+      SerializeType.JSON,
+    );
+    assert.deepEqual(
+      [b.code, b.language, b.version, b.flag, b.remark, b.extFields, b.serializeType],
+      [0, LanguageCode.JAVA, 0, 0, null, null, SerializeType.JSON],
+    );
+    assert.equal(b.opaque, (before + 1) | 0, "an absent opaque draws the next one of the sequence");
+  });
+});

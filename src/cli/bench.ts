@@ -158,10 +158,11 @@ async function runSync(
   body: Buffer,
 ): Promise<void> {
   const bytesPerCall = 2 * o.size;
+  const init = { body }; // one init for every request: createRequest keeps nothing of it
   while (w.running) {
     const startedAt = performance.now();
     try {
-      const r = await client.invokeSync(addr, client.createRequest(InteropCode.ECHO, { body }), o.timeoutMs);
+      const r = await client.invokeSync(addr, client.createRequest(InteropCode.ECHO, init), o.timeoutMs);
       if (r.code === 0) w.record(startedAt, bytesPerCall);
       else w.fail({ code: `RESPONSE_${r.code}` });
     } catch (err) {
@@ -190,6 +191,7 @@ async function runOneway(
   await readCount(true);
   const onFail = (err: unknown): void => w.fail(err);
   let watched: Promise<void> | undefined;
+  const init = { body }; // one init for every frame, as the async slots do
   let windowOpen = false;
   while (w.running) {
     if (w.recording && !windowOpen) {
@@ -203,7 +205,7 @@ async function runOneway(
       for (let i = 0; i < o.concurrency; i++) {
         const sent = client.invokeOneway(
           addr,
-          client.createRequest(InteropCode.ONEWAY_COUNT, { body }),
+          client.createRequest(InteropCode.ONEWAY_COUNT, init),
           o.timeoutMs,
         );
         // One handler per distinct promise: a written frame's promise is one shared settled

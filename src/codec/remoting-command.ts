@@ -119,16 +119,7 @@ function toBuffer(body: Uint8Array | null | undefined): Buffer | null {
 }
 
 /** The init object {@link RemotingCommand.decoded} refills for every command (always this shape). */
-const decodedInit: {
-  code: number | undefined;
-  language: LanguageCode | undefined;
-  version: number | undefined;
-  opaque: number | undefined;
-  flag: number | undefined;
-  remark: string | null;
-  extFields: Map<string, string> | null;
-  serializeType: SerializeType;
-} = {
+const decodedInit: CommandInit = {
   code: undefined,
   language: undefined,
   version: undefined,

@@ -1,6 +1,6 @@
 /**
  * The JSON shape of a RemotingCommand used by `mqwire decode`, `encode` and `call`: the same keys
- * as the vectors' commands.jsonl (../shared/vectors/rocketmq-random/README.md).
+ * as the vectors' commands.jsonl (test/fixtures/vectors/rocketmq-random/README.md).
  *
  *   { "serializeType": "JSON" | "ROCKETMQ", "code", "language", "version", "opaque", "flag",
  *     "remark": string | null, "extFields": object | null, "body": base64 | null,

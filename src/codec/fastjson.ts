@@ -3,7 +3,7 @@
  * 1.2.69's string escaping (`SerializeWriter.writeStringWithDoubleQuote`, the version RocketMQ
  * 4.9.8 pins), Java's `String.getBytes(UTF_8)` treatment of lone surrogates, and an order-keeping
  * scan of one object's keys, because `JSON.parse` moves integer-like keys ("0", "12") first.
- * See ../shared/vectors/rocketmq/README.md ("JSON string escaping").
+ * See test/fixtures/vectors/rocketmq/README.md ("JSON string escaping").
  */
 
 /** Characters fastjson escapes; everything else, non-BMP included, is written raw. */

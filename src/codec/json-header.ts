@@ -1,6 +1,6 @@
 /**
  * The JSON header serialization (type 0), byte-exact with Java (reference §2; vectors in
- * ../shared/vectors/rocketmq and rocketmq-random): fastjson's rendering of the `RemotingCommand`
+ * test/fixtures/vectors/rocketmq and rocketmq-random): fastjson's rendering of the `RemotingCommand`
  * bean (`RemotingSerializable.encode`), written by a specialised encoder for its fixed,
  * alphabetical key order; decoded tolerantly. Re-exported by ./rocketmq-header.ts.
  */

@@ -1,6 +1,6 @@
 /**
  * The two RocketMQ header serializations, byte-exact with Java (reference §2; vectors in
- * ../shared/vectors/rocketmq and rocketmq-random):
+ * test/fixtures/vectors/rocketmq and rocketmq-random):
  * - JSON (type 0): fastjson's rendering of the `RemotingCommand` bean (`RemotingSerializable.encode`),
  *   written by a specialised encoder for its fixed, alphabetical key order; decoded tolerantly.
  *   It lives in ./json-header.ts and is re-exported here.

@@ -1,6 +1,7 @@
 /**
- * Loads the Java-encoded RocketMQ vectors (../shared/vectors relative to the repo root, or the
- * directory in env MQWIRE_VECTORS_DIR). Missing vectors throw: interop tests must fail, never skip.
+ * Loads the Java-encoded RocketMQ vectors (test/fixtures/vectors, a copy of the project's shared
+ * vectors kept in the repository so that a fresh clone's `npm test` has them; env
+ * MQWIRE_VECTORS_DIR points elsewhere). Missing vectors throw: interop tests must fail, never skip.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -46,12 +47,12 @@ export function repoRoot(): string {
 
 /** The vectors directory (holding rocketmq/ and rocketmq-random/); throws when it is missing. */
 export function vectorsDir(): string {
-  const dir = process.env.MQWIRE_VECTORS_DIR ?? resolve(repoRoot(), "../shared/vectors");
+  const dir = process.env.MQWIRE_VECTORS_DIR ?? resolve(repoRoot(), "test/fixtures/vectors");
   for (const sub of ["rocketmq/index.json", "rocketmq-random/frames.hex"]) {
     if (!existsSync(join(dir, sub))) {
       throw new Error(
-        `RocketMQ vectors not found: ${join(dir, sub)} is missing. Put ../shared/vectors next to the ` +
-          "repository or set MQWIRE_VECTORS_DIR to the directory holding rocketmq/ and rocketmq-random/.",
+        `RocketMQ vectors not found: ${join(dir, sub)} is missing. Restore test/fixtures/vectors or ` +
+          "set MQWIRE_VECTORS_DIR to the directory holding rocketmq/ and rocketmq-random/.",
       );
     }
   }

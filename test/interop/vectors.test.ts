@@ -1,6 +1,6 @@
 /**
  * Byte-exact interop with Apache RocketMQ 4.9.8 (fastjson 1.2.69): every frame in
- * ../shared/vectors/rocketmq and rocketmq-random is decoded to exactly what Java's
+ * test/fixtures/vectors/rocketmq and rocketmq-random is decoded to exactly what Java's
  * `RemotingCommand.decode` returned, and every input command encodes to exactly the Java bytes.
  * One test per vector; missing vectors fail the file, they are never skipped.
  */

@@ -15,6 +15,9 @@ export const ErrorCodes = {
   CHANNEL_CLOSED: "MQW_ERR_CHANNEL_CLOSED",
   NEGOTIATION: "MQW_ERR_NEGOTIATION",
   INVALID_ARGUMENT: "MQW_ERR_INVALID_ARGUMENT",
+  BROKER: "MQW_ERR_BROKER",
+  PROTOCOL: "MQW_ERR_PROTOCOL",
+  CLIENT: "MQW_ERR_CLIENT",
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -112,6 +115,56 @@ export class NegotiationError extends MqwireError {
 export class InvalidArgumentError extends MqwireError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCodes.INVALID_ARGUMENT, message, options);
+  }
+}
+
+/**
+ * A RocketMQ server (broker or name server) answered with a response code that means failure
+ * (RocketMQ `MQBrokerException`, which the Java client also throws for name-server answers).
+ * `responseCode` is RocketMQ's code, `responseCodeName` its `ResponseCode` name when known.
+ */
+export class BrokerError extends MqwireError {
+  readonly responseCode: number;
+  readonly responseCodeName: string | undefined;
+  /** The server's remark, as sent. */
+  readonly remark: string | null;
+  /** The address that answered. */
+  readonly addr: string | undefined;
+  constructor(
+    responseCode: number,
+    responseCodeName: string | undefined,
+    remark: string | null,
+    addr: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    const name = responseCodeName === undefined ? `${responseCode}` : `${responseCodeName} (${responseCode})`;
+    const from = addr === undefined ? "" : ` from ${addr}`;
+    super(ErrorCodes.BROKER, `${name}${from}${remark ? `: ${remark}` : ""}`, options);
+    this.responseCode = responseCode;
+    this.responseCodeName = responseCodeName;
+    this.remark = remark;
+    this.addr = addr;
+  }
+}
+
+/**
+ * A server's answer does not follow RocketMQ's protocol: a header field missing or of the wrong
+ * type, a body that does not parse, a stored message whose layout lies (RocketMQ
+ * `RemotingCommandException` on decode).
+ */
+export class ProtocolError extends MqwireError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.PROTOCOL, message, options);
+  }
+}
+
+/**
+ * The client cannot do what was asked with what it knows: no route for a topic, no writable
+ * queue, a body over the size limit (RocketMQ `MQClientException`).
+ */
+export class ClientError extends MqwireError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.CLIENT, message, options);
   }
 }
 

@@ -15,7 +15,6 @@ export {
   nextOpaque,
   parseSerializeType,
   RemotingCommand,
-  ResponseCode,
   SerializeType,
   serializeTypeName,
 } from "./codec/remoting-command.js";
@@ -46,6 +45,85 @@ export {
   type WorkerPoolOptions,
   WorkerPoolProcessor,
 } from "./remoting/worker-processor.js";
+// RocketMQ's protocol above remoting: codes, headers, bodies, messages, clients.
+export {
+  Admin,
+  type CreateTopicOptions,
+} from "./rocketmq/admin.js";
+export {
+  type BrokerData,
+  buildSubscriptionData,
+  type ClusterInfo,
+  type ConsumeQueueStats,
+  type ConsumerData,
+  type ConsumeStats,
+  encodeHeartbeatData,
+  type HeartbeatData,
+  parseClusterInfo,
+  parseConsumerIdList,
+  parseConsumeStats,
+  parseRocketmqJson,
+  parseTopicList,
+  parseTopicRouteData,
+  parseTopicStatsTable,
+  type QueueData,
+  type SubscriptionData,
+  type TopicQueueStats,
+  type TopicRouteData,
+  type TopicStats,
+  toStandardJson,
+} from "./rocketmq/bodies.js";
+export {
+  type ClientOptions,
+  DEFAULT_CLIENT_VERSION,
+  parseNameServerList,
+} from "./rocketmq/client-options.js";
+export {
+  describeResponseCode,
+  parseRequestCode,
+  parseResponseCode,
+  RequestCode,
+  type RequestCodeName,
+  ResponseCode,
+  type ResponseCodeName,
+  requestCodeName,
+  responseCodeName,
+} from "./rocketmq/codes.js";
+export { compressBody, MessageSysFlag } from "./rocketmq/compression.js";
+export { type CustomHeader, defineHeader, type HeaderValues } from "./rocketmq/custom-header.js";
+export * as headers from "./rocketmq/headers.js";
+export {
+  decodeProperties,
+  encodeProperties,
+  type Message,
+  MessageProperty,
+  validateMessage,
+} from "./rocketmq/message.js";
+export { encodeBatch } from "./rocketmq/message-batch.js";
+export { decodeMessages, type MessageExt } from "./rocketmq/message-decoder.js";
+export {
+  createOffsetMsgId,
+  createUniqIdGenerator,
+  decodeOffsetMsgId,
+  parseUniqId,
+} from "./rocketmq/message-id.js";
+export { MessageStream, type MessageStreamOptions } from "./rocketmq/message-stream.js";
+export { MQClient } from "./rocketmq/mq-client.js";
+export {
+  Producer,
+  type ProducerOptions,
+  type SendOptions,
+  type SendResult,
+  type SendStatus,
+} from "./rocketmq/producer.js";
+export {
+  PullConsumer,
+  type PullConsumerOptions,
+  type PullOptions,
+  type PullResult,
+  type PullStatus,
+} from "./rocketmq/pull-consumer.js";
+export { type MessageQueue, Perm } from "./rocketmq/topic-route.js";
 export {
   createMemoryPair,
   defaultMemoryNetwork,

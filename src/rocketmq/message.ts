@@ -215,16 +215,23 @@ function hasSeparator(s: string): boolean {
 }
 
 /**
- * `Validators.checkMessage` (topic, body present, non-empty, at most `maxBodyBytes`) plus
+ * `Validators.checkMessage` (topic, body present, non-empty unless `allowEmptyBody`, at most
+ * `maxBodyBytes`) plus
  * `Message.putUserProperty` (reserved names, blank names or values) and the int ranges of
  * `flag` and `delayLevel`. Stricter than Java in one respect: a `\u0001` or `\u0002` in tags,
  * keys or a user property is refused, because Java would send it and corrupt the property string.
  */
-export function validateMessage(msg: Message, maxBodyBytes: number = DEFAULT_MAX_BODY_BYTES): void {
+export function validateMessage(
+  msg: Message,
+  maxBodyBytes: number = DEFAULT_MAX_BODY_BYTES,
+  options: { allowEmptyBody?: boolean } = {},
+): void {
   if (msg === null || typeof msg !== "object") throw new InvalidArgumentError("message is null");
   validateTopic(msg.topic);
   if (!(msg.body instanceof Uint8Array)) throw new InvalidArgumentError("message body is null");
-  if (msg.body.length === 0) throw new InvalidArgumentError("message body length is zero");
+  if (msg.body.length === 0 && options.allowEmptyBody !== true) {
+    throw new InvalidArgumentError("message body length is zero");
+  }
   if (msg.body.length > maxBodyBytes) {
     throw new InvalidArgumentError(`message body size over max value, MAX: ${maxBodyBytes}`);
   }

@@ -39,6 +39,9 @@ export function localIpv4(): string {
 
 let instanceSequence = 0;
 
+/** V4_9_4's ordinal: name servers answer requests of this version or later in standard JSON. */
+const STANDARD_JSON_MIN_VERSION = 401;
+
 /** One typed request: its code, its header (declared once) with values, and a body. */
 export interface TypedRequest<T> {
   code: number;
@@ -136,19 +139,30 @@ export class MQClient {
   }
 
   /**
-   * GET_ROUTEINFO_BY_TOPIC from the name servers; undefined for TOPIC_NOT_EXIST. The request's
-   * version (409) makes a 4.9.4+ name server answer in standard JSON; the body goes through the
-   * dialect parser anyway, for older name servers.
+   * GET_ROUTEINFO_BY_TOPIC from the name servers; undefined for TOPIC_NOT_EXIST. A request of
+   * version 401 (V4_9_4) or later gets standard JSON from a 4.9.4+ name server; an older version
+   * asks for it with acceptStandardJsonOnly (DefaultRequestProcessor.getRouteInfoByTopic). The
+   * body goes through the dialect parser anyway, for name servers older than both.
    */
   async fetchRoute(topic: string): Promise<TopicRouteData | undefined> {
     const response = await this.call(
       null,
-      { code: RequestCode.GET_ROUTEINFO_BY_TOPIC, header: GetRouteInfoRequestHeader, values: { topic } },
+      {
+        code: RequestCode.GET_ROUTEINFO_BY_TOPIC,
+        header: GetRouteInfoRequestHeader,
+        values: this.#routeQuery(topic),
+      },
       { accept: [ResponseCode.SUCCESS, ResponseCode.TOPIC_NOT_EXIST] },
     );
     if (response.code === ResponseCode.TOPIC_NOT_EXIST) return undefined;
     if (response.body === null) throw new ProtocolError(`route of ${topic}: the name server sent no body`);
     return parseTopicRouteData(response.body);
+  }
+
+  #routeQuery(topic: string): { topic: string; acceptStandardJsonOnly?: boolean } {
+    return this.remoting.options.version >= STANDARD_JSON_MIN_VERSION
+      ? { topic }
+      : { topic, acceptStandardJsonOnly: true };
   }
 
   /** HEART_BEAT to every master broker the routes name, with this client's groups. */

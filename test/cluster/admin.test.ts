@@ -48,6 +48,27 @@ describe("Admin against a real cluster", () => {
     assert.equal(route.brokerDatas[0]?.brokerAddrs["0"], info.brokerAddrTable["broker-a"]?.brokerAddrs["0"]);
   });
 
+  test("the route comes in standard JSON: at version 409, and asked for at an older version", async () => {
+    for (const version of [409, 300]) {
+      const old = new Admin({ nameServer: namesrv, remoting: { version } });
+      const bodies: string[] = [];
+      old.client.remoting.registerRpcHook({
+        doBeforeRequest: () => undefined,
+        doAfterResponse: (_addr, request, response) => {
+          if (request.code === 105) bodies.push(response?.body?.toString() ?? "");
+        },
+      });
+      try {
+        const route = await old.route("TBW102");
+        assert.ok(route.brokerDatas[0]?.brokerAddrs["0"] !== undefined);
+        assert.equal(bodies.length, 1);
+        assert.doesNotThrow(() => JSON.parse(bodies[0]!), `version ${version}: ${bodies[0]}`);
+      } finally {
+        await old.close();
+      }
+    }
+  });
+
   test("an unknown topic's route rejects with BrokerError TOPIC_NOT_EXIST (17)", async () => {
     const err = await admin.route(uniqueName("NoSuchTopic")).then(
       () => assert.fail("resolved"),

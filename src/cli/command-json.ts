@@ -188,3 +188,25 @@ function extFields(value: unknown, order: unknown, textOrder: string[] | null): 
   }
   return map;
 }
+
+/** A body as `call` and `consume` print it: its text, or base64 when it is not UTF-8. */
+export interface BodyJson {
+  body: string;
+  bodyEncoding: "utf8" | "base64";
+}
+
+// fatal: a body that is not UTF-8 comes out as base64, not with U+FFFD in place of bytes;
+// ignoreBOM: a leading BOM is part of the body, so it stays.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** `body` as text when it is valid UTF-8, else as base64; `bodyEncoding` says which. */
+export function bodyToJson(body: Uint8Array): BodyJson {
+  try {
+    return { body: utf8.decode(body), bodyEncoding: "utf8" };
+  } catch {
+    return {
+      body: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("base64"),
+      bodyEncoding: "base64",
+    };
+  }
+}

@@ -6,7 +6,9 @@ import { Command } from "commander";
 import { registerBench } from "./bench.js";
 import { registerDecode, registerEncode } from "./codec-commands.js";
 import { registerDemo } from "./demo.js";
+import { registerConsume, registerSend } from "./message-commands.js";
 import { registerCall, registerInterop, registerServe } from "./remote-commands.js";
+import { registerAdminCommands } from "./rocketmq-commands.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command();
@@ -15,6 +17,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerServe(program);
   registerInterop(program);
   registerCall(program);
+  registerAdminCommands(program);
+  registerSend(program);
+  registerConsume(program);
   registerBench(program);
   registerDecode(program);
   registerEncode(program);

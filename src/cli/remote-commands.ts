@@ -1,21 +1,26 @@
 /**
- * `mqwire serve`, `mqwire interop` and `mqwire call`: the interop service and a client for it,
- * built on the public API only.
+ * `mqwire serve`, `mqwire interop` and `mqwire call`: the interop service and a client for it
+ * (or for any RocketMQ server: `call` takes RocketMQ's code names), built on the public API only.
  */
 import { fstatSync } from "node:fs";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError as FlagError } from "commander";
 import {
   isMqwireError,
+  parseRequestCode,
+  parseRocketmqJson,
   parseSerializeType,
   RemotingClient,
   type RemotingCommand,
   RemotingServer,
   registerInteropClient,
   registerInteropService,
+  responseCodeName,
   runInteropCases,
   type SerializeType,
 } from "../index.js";
-import { commandToJson } from "./command-json.js";
+import { collectKeyValue, intFlag } from "./client-flags.js";
+import { bodyToJson, commandToJson } from "./command-json.js";
+import { ExitCode, exitTwoOnUsageError } from "./exit-codes.js";
 
 function intArg(name: string, min = 0): (value: string) => number {
   return (value) => {
@@ -100,74 +105,120 @@ export function registerInterop(program: Command): void {
     });
 }
 
-/** The decode shape, with the body as text when it is valid UTF-8 (bodyEncoding says which). */
-function replyJson(response: RemotingCommand): Record<string, unknown> {
-  const json: Record<string, unknown> = { ...commandToJson(response) };
-  if (response.body !== null) {
-    try {
-      json.body = new TextDecoder("utf-8", { fatal: true }).decode(response.body);
-      json.bodyEncoding = "utf8";
-    } catch {
-      json.bodyEncoding = "base64";
-    }
-  }
-  return json;
+/** How `call` prints a reply's body. */
+type BodyMode = "parsed" | "raw";
+
+/**
+ * The decode shape plus `codeName` (the ResponseCode name, null for a code RocketMQ does not
+ * name). A body that is a JSON object or array, fastjson's dialect included, is printed parsed in
+ * `bodyJson` (`bodyEncoding` "json") so that an unquoted integer key (`{0:"…"}`, every 106 answer)
+ * never reaches the user; any other body as text when it is valid UTF-8, else base64.
+ */
+function replyJson(response: RemotingCommand, mode: BodyMode): Record<string, unknown> {
+  const { code, ...rest } = commandToJson(response);
+  const json: Record<string, unknown> = { code, codeName: responseCodeName(code) ?? null, ...rest };
+  if (response.body === null) return json;
+  const parsed = mode === "parsed" ? parseJsonBody(response.body) : undefined;
+  if (parsed === undefined) return Object.assign(json, bodyToJson(response.body));
+  json.body = undefined;
+  return Object.assign(json, { bodyEncoding: "json", bodyJson: parsed });
 }
 
+/**
+ * The body as a JSON value when it is an object or array in RocketMQ's JSON (the only bodies
+ * RocketMQ writes as JSON), else undefined: a text body such as "42" or "true" stays text.
+ */
+function parseJsonBody(body: Uint8Array): unknown {
+  try {
+    const value = parseRocketmqJson(body);
+    return value !== null && typeof value === "object" ? value : undefined;
+  } catch {
+    return undefined; // not UTF-8, or not JSON: printed as text or base64
+  }
+}
+
+/** `--serialize` for `call`: a bad name is a usage error (exit 2) that commander reports. */
+function serializeFlag(value: string): SerializeType {
+  try {
+    return parseSerializeType(value);
+  } catch (err) {
+    throw new FlagError((err as Error).message);
+  }
+}
+
+/** `--code`: a RequestCode name in any case or a number; a negative int32 too, for custom codes. */
+function requestCodeFlag(value: string): number {
+  if (/^\s*-\d+\s*$/.test(value) && Number(value) >= -(2 ** 31)) return Number(value);
+  try {
+    return parseRequestCode(value);
+  } catch (err) {
+    throw new FlagError((err as Error).message);
+  }
+}
+
+/**
+ * Registers `mqwire call HOST:PORT --code N|NAME`: one request, the reply as one JSON object.
+ * Exit 0 with any reply (an error code included: the reply is the answer), 1 when none came
+ * (time-out, connection), 2 on bad usage.
+ */
 export function registerCall(program: Command): void {
-  program
+  const cmd = program
     .command("call")
-    .description("send one request and print the reply as JSON")
-    .argument("<addr>", "HOST:PORT of the server")
-    .requiredOption("--code <n>", "request code", intArg("code", -(2 ** 31)))
-    .option(
-      "--ext <k=v>",
-      "an extField (repeatable)",
-      (v: string, acc: string[]) => [...acc, v],
-      [] as string[],
+    .description(
+      "send one request and print the reply as JSON: codeName beside code, a JSON body " +
+        "(RocketMQ's dialect included) parsed into bodyJson, other bodies as text or base64",
     )
+    .argument("<addr>", "HOST:PORT of the server")
+    .requiredOption(
+      "--code <code>",
+      "request code: a RequestCode name (GET_ROUTEINFO_BY_TOPIC, any case) or a number",
+      requestCodeFlag,
+    )
+    .option("--ext <k=v>", "an extField (repeatable)", collectKeyValue)
     .option("--body <text>", "request body as UTF-8 text")
     .option("--oneway", "send as oneway: no reply is expected")
-    .option("--timeout-ms <ms>", "time-out of the call", intArg("timeout-ms", 1), 3000)
-    .option("--serialize <type>", "serialize type: json|rocketmq", serializeArg)
-    .action(
-      async (
-        addr: string,
-        opts: {
-          code: number;
-          ext: string[];
-          body?: string;
-          oneway?: boolean;
-          timeoutMs: number;
-          serialize?: SerializeType;
-        },
-      ) => {
-        const extFields = new Map<string, string>();
-        for (const kv of opts.ext) {
-          const eq = kv.indexOf("=");
-          if (eq <= 0) throw new Error(`--ext must be key=value, got "${kv}"`);
-          extFields.set(kv.slice(0, eq), kv.slice(eq + 1));
-        }
-        const client = new RemotingClient({ serializeType: opts.serialize, scanNameServers: false });
-        const request = client.createRequest(opts.code, {
-          extFields: extFields.size > 0 ? extFields : null,
-          body: opts.body === undefined ? null : Buffer.from(opts.body),
-        });
-        try {
-          if (opts.oneway) {
-            await client.invokeOneway(addr, request, opts.timeoutMs);
-            process.stdout.write(`${JSON.stringify({ sent: true, oneway: true, opaque: request.opaque })}\n`);
-          } else {
-            const response = await client.invokeSync(addr, request, opts.timeoutMs);
-            process.stdout.write(`${JSON.stringify(replyJson(response))}\n`);
-          }
-        } catch (err) {
-          const code = isMqwireError(err) ? err.code : "ERROR";
-          process.stderr.write(`mqwire call: ${code}: ${(err as Error).message}\n`);
-          process.exitCode = 1;
-        } finally {
-          await client.shutdown();
-        }
+    .option("--timeout-ms <ms>", "time-out of the call", intFlag(1), 3000)
+    .option("--serialize <type>", "serialize type: json|rocketmq", serializeFlag)
+    .option("--pretty", "indent the JSON output")
+    .option("--raw-body", "print a JSON body as text (as received) instead of parsed into bodyJson");
+  exitTwoOnUsageError(cmd).action(
+    async (
+      addr: string,
+      opts: {
+        code: number;
+        ext?: [string, string][];
+        body?: string;
+        oneway?: boolean;
+        timeoutMs: number;
+        serialize?: SerializeType;
+        pretty?: boolean;
+        rawBody?: boolean;
       },
-    );
+    ) => {
+      const extFields = new Map(opts.ext ?? []);
+      const client = new RemotingClient({ serializeType: opts.serialize, scanNameServers: false });
+      const request = client.createRequest(opts.code, {
+        extFields: extFields.size > 0 ? extFields : null,
+        body: opts.body === undefined ? null : Buffer.from(opts.body),
+      });
+      const print = (value: unknown): void => {
+        process.stdout.write(`${JSON.stringify(value, null, opts.pretty ? 2 : undefined)}\n`);
+      };
+      try {
+        if (opts.oneway) {
+          await client.invokeOneway(addr, request, opts.timeoutMs);
+          print({ sent: true, oneway: true, opaque: request.opaque });
+        } else {
+          const response = await client.invokeSync(addr, request, opts.timeoutMs);
+          print(replyJson(response, opts.rawBody ? "raw" : "parsed"));
+        }
+      } catch (err) {
+        const code = isMqwireError(err) ? err.code : "ERROR";
+        process.stderr.write(`mqwire call: ${code}: ${(err as Error).message}\n`);
+        process.exitCode = ExitCode.FAILURE;
+      } finally {
+        await client.shutdown();
+      }
+    },
+  );
 }

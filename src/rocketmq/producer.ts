@@ -19,7 +19,7 @@ import { AUTO_CREATE_TOPIC_KEY, type MessageQueue, publishQueues, templateRoute 
 
 /** Options of a Producer (DefaultMQProducer's fields, same defaults). */
 export interface ProducerOptions extends ClientOptions {
-  /** The producer group. Default "DEFAULT_PRODUCER". */
+  /** The producer group. Default "mqwire_producer" (RocketMQ refuses its own "DEFAULT_PRODUCER"). */
   group?: string;
   /** Time-out of a send, retries included, in ms (sendMsgTimeout). Default 3000. */
   sendTimeoutMs?: number;
@@ -63,6 +63,9 @@ export interface SendOptions {
   queue?: MessageQueue;
 }
 
+/** The group of a producer that names none. */
+export const DEFAULT_PRODUCER_GROUP = "mqwire_producer";
+
 const STATUS_BY_CODE = new Map<number, SendStatus>([
   [ResponseCode.SUCCESS, "SEND_OK"],
   [ResponseCode.FLUSH_DISK_TIMEOUT, "FLUSH_DISK_TIMEOUT"],
@@ -104,8 +107,11 @@ export class Producer {
   readonly #publish = new Map<string, { queues: MessageQueue[]; at: number }>();
 
   constructor(options: ProducerOptions = {}) {
-    this.group = options.group ?? "DEFAULT_PRODUCER";
-    if (this.group === "") throw new InvalidArgumentError("group must not be empty");
+    this.group = options.group ?? DEFAULT_PRODUCER_GROUP;
+    // RocketMQ keeps DEFAULT_PRODUCER for itself (DefaultMQProducerImpl.checkConfig refuses it).
+    if (this.group === "" || this.group === "DEFAULT_PRODUCER") {
+      throw new InvalidArgumentError(`group must be a name of your own, got "${this.group}"`);
+    }
     this.#sendTimeoutMs = intOption("sendTimeoutMs", options.sendTimeoutMs, 3000, 1);
     this.#retries = intOption("retries", options.retries, 2, 0);
     this.#compressOverBytes = intOption("compressOverBytes", options.compressOverBytes, 4096, 0);

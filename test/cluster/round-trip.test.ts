@@ -5,7 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Admin, type MessageExt, Producer, PullConsumer } from "../../src/index.js";
+import {
+  Admin,
+  headers,
+  type MessageExt,
+  Producer,
+  PullConsumer,
+  parseConsumerIdList,
+  RequestCode,
+  ResponseCode,
+} from "../../src/index.js";
 import { suiteCluster, uniqueName } from "./kit.js";
 
 async function take(consumer: PullConsumer, topic: string, count: number, ms: number): Promise<MessageExt[]> {
@@ -117,6 +126,44 @@ describe("mqwire producer and consumer through a real broker", () => {
       pulled.messages.slice(0, 5).map((m) => [m.body.toString(), m.keys[0], m.properties.n, m.msgId]),
       batch.map((_, i) => [`b${i}`, `bk${i}`, String(i), result.msgId.split(",")[i]]),
     );
+  });
+
+  test("sendOneway: written without a reply, stored all the same", async () => {
+    const topic = uniqueName("Oneway");
+    await admin.createTopic(topic, { readQueueNums: 2, writeQueueNums: 2 });
+    for (let i = 0; i < 10; i++) await producer.sendOneway({ topic, body: Buffer.from(`o${i}`) });
+    const consumer = new PullConsumer({ nameServer: namesrv, group: uniqueName("OnewayG") });
+    const got = await take(consumer, topic, 10, 10_000);
+    await consumer.close();
+    assert.deepEqual(
+      got.map((m) => m.body.toString()).sort(),
+      Array.from({ length: 10 }, (_, i) => `o${i}`).sort(),
+    );
+  });
+
+  test("the consumer's heartbeat makes the broker list it in its group; close() unregisters it", async () => {
+    const topic = uniqueName("Members");
+    await producer.send({ topic, body: Buffer.from("x") });
+    const group = uniqueName("MembersG");
+    const consumer = new PullConsumer({ nameServer: namesrv, group });
+    const [queue] = await consumer.queues(topic);
+    await consumer.pull(queue!, 0);
+    const broker = consumer.client.routes.brokerAddr(queue!.brokerName)!;
+    const list = async (): Promise<string[]> => {
+      const response = await admin.client.call(
+        broker,
+        {
+          code: RequestCode.GET_CONSUMER_LIST_BY_GROUP,
+          header: headers.GetConsumerListByGroupRequestHeader,
+          values: { consumerGroup: group },
+        },
+        { accept: [ResponseCode.SUCCESS, ResponseCode.SYSTEM_ERROR] },
+      );
+      return response.code === ResponseCode.SUCCESS ? parseConsumerIdList(response.body!) : [];
+    };
+    assert.deepEqual(await list(), [consumer.client.clientId]);
+    await consumer.close();
+    assert.deepEqual(await list(), []);
   });
 
   test("a long poll returns as soon as a message arrives, and NO_NEW_MSG after the hold", async () => {

@@ -9,6 +9,9 @@
  * counter (code 105), whose answer proves every earlier frame arrived: frames/s is what the server
  * received. The last stdout line with --json is one JSON object (rps, p50Us, p90Us, p99Us, p999Us,
  * maxUs, requests, errors, errorsByCode, bytes, cpuUserUs, cpuSystemUs, seconds, warmupSeconds).
+ *
+ * Modes produce and consume take a RocketMQ name server instead and measure a Producer or a
+ * PullConsumer the way RocketMQ's Java client is measured (./bench-produce.ts, ./bench-consume.ts).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -25,8 +28,14 @@ import {
   type RemotingCommand,
   type SerializeType,
 } from "../index.js";
+import { positive } from "./bench-options.js";
+import { benchRocketmq, withRocketmqOptions } from "./bench-rocketmq.js";
 
 type Mode = "sync" | "async" | "oneway";
+const MODES = ["sync", "async", "oneway", "produce", "consume"] as const;
+
+/** The measured window of the interop modes, in seconds. */
+const DEFAULT_SECONDS = 5;
 
 /** Oneway batches written per event-loop turn at most (the raw baseline's client uses 64 too). */
 const ONEWAY_BATCHES_PER_TURN = 64;
@@ -247,14 +256,6 @@ async function startLocalServer(serialize: SerializeType): Promise<{ addr: strin
   return { addr, child };
 }
 
-function positive(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!(n > 0) || !Number.isFinite(n)) throw new Error(`--${name} must be a positive number, got "${v}"`);
-    return n;
-  };
-}
-
 async function bench(target: string | undefined, o: BenchOptions): Promise<void> {
   const local = target === undefined ? await startLocalServer(o.serialize) : undefined;
   const addr = target ?? local!.addr;
@@ -329,40 +330,53 @@ async function bench(target: string | undefined, o: BenchOptions): Promise<void>
 }
 
 export function registerBench(program: Command): void {
-  program
+  const command = program
     .command("bench")
-    .description("load generator against a server of the interop service (default: one started on loopback)")
-    .argument("[addr]", "HOST:PORT of the server; omitted: start `mqwire serve` in a child process")
-    .option("--mode <mode>", "sync | async | oneway", "async")
+    .description(
+      "load generator against a server of the interop service (default: one started on loopback), " +
+        "or a RocketMQ producer or consumer against a name server (--mode produce | consume)",
+    )
+    .argument(
+      "[addr]",
+      "HOST:PORT of the server (produce, consume: of the name server); omitted: start `mqwire serve` in a child process",
+    )
+    .option("--mode <mode>", "sync | async | oneway | produce | consume", "async")
     .option(
       "--concurrency <n>",
-      "calls in flight per connection (async), frames per batch (oneway)",
+      "calls in flight per connection (async, produce), frames per batch (oneway)",
       positive("concurrency"),
       64,
     )
     .option("--connections <n>", "connections (one client each)", positive("connections"), 1)
-    .option("--seconds <s>", "length of the measured window", positive("seconds"), 5)
+    .option(
+      "--seconds <s>",
+      "length of the measured window (default 5; consume: longest run, default 10)",
+      positive("seconds"),
+    )
     .option("--warmup <s>", "load before the window opens, not measured", (v) => Number(v), 1)
-    .option("--size <bytes>", "request body size", (v) => Number(v), 128)
+    .option("--size <bytes>", "request (produce: message) body size", (v) => Number(v), 128)
     .option("--serialize <type>", "json | rocketmq", (v) => parseSerializeType(v))
     .option("--timeout-ms <ms>", "time-out of each call", positive("timeout-ms"), 10_000)
-    .option("--json", "print one JSON object as the last line")
-    .action(async (addr: string | undefined, opts: Record<string, unknown>) => {
-      const mode = opts.mode as Mode;
-      if (mode !== "sync" && mode !== "async" && mode !== "oneway")
-        throw new Error(`--mode must be sync, async or oneway`);
-      const size = opts.size as number;
-      if (!Number.isInteger(size) || size < 0) throw new Error("--size must be an integer >= 0");
-      await bench(addr, {
-        mode,
-        concurrency: Math.floor(opts.concurrency as number),
-        connections: Math.floor(opts.connections as number),
-        seconds: opts.seconds as number,
-        warmup: Math.max(0, (opts.warmup as number) || 0),
-        size,
-        serialize: (opts.serialize as SerializeType | undefined) ?? parseSerializeType("json"),
-        json: opts.json === true,
-        timeoutMs: opts.timeoutMs as number,
-      });
+    .option("--json", "print one JSON object as the last line");
+  withRocketmqOptions(command).action(async (addr: string | undefined, opts: Record<string, unknown>) => {
+    const mode = opts.mode as (typeof MODES)[number];
+    if (!MODES.includes(mode)) throw new Error(`--mode must be ${MODES.join(", ")}`);
+    if (mode === "produce" || mode === "consume") {
+      await benchRocketmq(mode, addr, opts);
+      return;
+    }
+    const size = opts.size as number;
+    if (!Number.isInteger(size) || size < 0) throw new Error("--size must be an integer >= 0");
+    await bench(addr, {
+      mode,
+      concurrency: Math.floor(opts.concurrency as number),
+      connections: Math.floor(opts.connections as number),
+      seconds: (opts.seconds as number | undefined) ?? DEFAULT_SECONDS,
+      warmup: Math.max(0, (opts.warmup as number) || 0),
+      size,
+      serialize: (opts.serialize as SerializeType | undefined) ?? parseSerializeType("json"),
+      json: opts.json === true,
+      timeoutMs: opts.timeoutMs as number,
     });
+  });
 }

@@ -28,6 +28,12 @@ export { defaultLogger, type Logger, silentLogger } from "./logger.js";
 export { diagnostics } from "./metrics.js";
 export * from "./options.js";
 export { computeAclSignature, createAclSigningHook } from "./remoting/acl-hook.js";
+export {
+  type AclAccount,
+  type AclVerifyingHookOptions,
+  checkAclSignature,
+  createAclVerifyingHook,
+} from "./remoting/acl-verify.js";
 export type { RemotingChannel } from "./remoting/channel.js";
 export { AbortProcessError, type RequestContext, RequestPipeline, type RpcHook } from "./remoting/hooks.js";
 export type { InvokeCallback, InvokeOptions, RemotingEvents } from "./remoting/invoke-types.js";

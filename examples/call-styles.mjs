@@ -11,21 +11,32 @@ const server = new RemotingServer({ listen: ["127.0.0.1:0"] });
 let counted = 0;
 // A processor per request code, each with its own concurrency limit and queue.
 server.registerProcessor(ECHO, (request) =>
-  RemotingCommand.createResponse(ResponseCode.SUCCESS, "ok", { body: request.body, extFields: request.extFields }),
+  RemotingCommand.createResponse(ResponseCode.SUCCESS, "ok", {
+    body: request.body,
+    extFields: request.extFields,
+  }),
 );
-server.registerProcessor(COUNT, () => {
-  counted++;
-  return RemotingCommand.createResponse(ResponseCode.SUCCESS);
-}, { concurrency: 8, maxQueue: 1000 });
+server.registerProcessor(
+  COUNT,
+  () => {
+    counted++;
+    return RemotingCommand.createResponse(ResponseCode.SUCCESS);
+  },
+  { concurrency: 8, maxQueue: 1000 },
+);
 // Long polling: answer later through the channel, keeping the request.
 server.registerProcessor(LATER, (request, channel) => {
-  setTimeout(() => channel.respond(request, RemotingCommand.createResponse(ResponseCode.SUCCESS, "later")), 50);
+  setTimeout(
+    () => channel.respond(request, RemotingCommand.createResponse(ResponseCode.SUCCESS, "later")),
+    50,
+  );
   return null;
 });
 // A hook that refuses requests without a token (its code and message become the reply).
 server.registerRpcHook({
   doBeforeRequest(_addr, request) {
-    if (request.getExt("token") === "bad") throw new AbortProcessError(ResponseCode.NO_PERMISSION, "bad token");
+    if (request.getExt("token") === "bad")
+      throw new AbortProcessError(ResponseCode.NO_PERMISSION, "bad token");
   },
   doAfterResponse() {},
 });
@@ -33,7 +44,9 @@ await server.start();
 const addr = server.addresses[0];
 
 const client = new RemotingClient();
-client.registerProcessor(PUSHED, (request) => RemotingCommand.createResponse(ResponseCode.SUCCESS, `client got ${request.body}`));
+client.registerProcessor(PUSHED, (request) =>
+  RemotingCommand.createResponse(ResponseCode.SUCCESS, `client got ${request.body}`),
+);
 client.on("active", (remote) => console.log(`connected to ${remote}`));
 
 // 1. Promise form, with a time-out and an AbortSignal.
@@ -73,7 +86,9 @@ try {
 
 // 7. Server push to the connected client.
 const [channel] = server.channels;
-const pushed = await server.invoke(channel, server.createRequest(PUSHED, { body: Buffer.from("news") }), { timeoutMs: 3000 });
+const pushed = await server.invoke(channel, server.createRequest(PUSHED, { body: Buffer.from("news") }), {
+  timeoutMs: 3000,
+});
 console.log("push:", pushed.remark);
 
 await new Promise((r) => setTimeout(r, 20));

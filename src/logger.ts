@@ -7,9 +7,13 @@ import { debuglog } from "node:util";
 
 /** The four levels mqwire logs at; any console-like object fits. */
 export interface Logger {
+  /** Detail for debugging (`NODE_DEBUG=mqwire` by default). */
   debug(message: string, ...args: unknown[]): void;
+  /** Normal events worth a line. */
   info(message: string, ...args: unknown[]): void;
+  /** Something went wrong and was handled (a malformed frame, a failed connect). */
   warn(message: string, ...args: unknown[]): void;
+  /** Something went wrong that mqwire could not handle. */
   error(message: string, ...args: unknown[]): void;
 }
 

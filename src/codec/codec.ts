@@ -58,6 +58,7 @@ export interface Codec<F> {
   readonly name: string;
   /** Looks at the first bytes of a connection: is this my protocol? */
   sniff(head: Buffer): SniffResult;
+  /** A new decoder for one connection, enforcing `limits`. */
   createDecoder(limits?: DecoderLimits): FrameDecoder<F>;
   /** Encodes a frame as chunks to write in order; a body is its own chunk, never copied. */
   encode(frame: F): Buffer[];

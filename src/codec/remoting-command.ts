@@ -4,7 +4,10 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 
-/** Header serialization of a frame: the top byte of the header-length word. */
+/**
+ * Header serialization of a frame: the top byte of the header-length word.
+ * @enum
+ */
 export const SerializeType = { JSON: 0, ROCKETMQ: 1 } as const;
 export type SerializeType = (typeof SerializeType)[keyof typeof SerializeType];
 
@@ -24,6 +27,7 @@ export function parseSerializeType(name: string): SerializeType {
 /**
  * RocketMQ's LanguageCode (remoting/protocol/LanguageCode.java): the enum ordinal equals the byte
  * on the wire. NODE_JS (13) exists only in RocketMQ 5.3.2+, so older servers read it as null.
+ * @enum
  */
 export const LanguageCode = {
   JAVA: 0,
@@ -41,6 +45,7 @@ export const LanguageCode = {
   RUST: 12,
   NODE_JS: 13,
 } as const;
+/** A {@link LanguageCode} name ("JAVA", "GO", …). */
 export type LanguageName = keyof typeof LanguageCode;
 /** A language byte; codes without a name (a newer peer's) are kept as their number. */
 export type LanguageCode = number;
@@ -94,16 +99,23 @@ export function nextOpaque(): number {
 
 /** The fields a command can be built from; every one is optional. */
 export interface CommandInit {
+  /** Request or response code. Default 0. */
   code?: number;
+  /** The sender's language. Default JAVA. */
   language?: LanguageCode;
+  /** The sender's protocol version (RocketMQ's MQVersion ordinal). Default 0. */
   version?: number;
   /** Defaults to the next value of the process-wide sequence. */
   opaque?: number;
+  /** Flag bits ({@link FLAG_RESPONSE}, {@link FLAG_ONEWAY}). Default 0. */
   flag?: number;
+  /** Free text; on a response, usually why it failed. Default null. */
   remark?: string | null;
   /** A Map keeps its order; a plain object's integer-like keys are sorted by JavaScript. */
   extFields?: Map<string, string> | Record<string, string> | null;
+  /** The payload. Default null. */
   body?: Uint8Array | null;
+  /** How the header is written. Default JSON. */
   serializeType?: SerializeType;
 }
 
@@ -136,14 +148,23 @@ const decodedInit: CommandInit = {
  * write as is (Java writes HashMap order; receivers must not depend on either).
  */
 export class RemotingCommand {
+  /** The request code, or on a response the response code. */
   code: number;
+  /** The sender's language (LanguageCode). */
   language: LanguageCode;
+  /** The sender's protocol version (RocketMQ's MQVersion ordinal). */
   version: number;
+  /** Matches a response to its request: a response carries its request's opaque. */
   opaque: number;
+  /** Flag bits: bit 0 response ({@link FLAG_RESPONSE}), bit 1 oneway ({@link FLAG_ONEWAY}). */
   flag: number;
+  /** Free text; on a failed response, why. */
   remark: string | null;
+  /** The header's string fields (RocketMQ's extFields), in insertion order. */
   extFields: Map<string, string> | null;
+  /** The payload, or null. */
   body: Buffer | null;
+  /** How the header is (or was) serialized: JSON or ROCKETMQ. */
   serializeType: SerializeType;
 
   constructor(init: CommandInit = {}) {
@@ -228,16 +249,20 @@ export class RemotingCommand {
     });
   }
 
+  /** True when the response flag is set. */
   get isResponse(): boolean {
     return (this.flag & FLAG_RESPONSE) !== 0;
   }
+  /** True when the oneway flag is set: no response is expected. */
   get isOneway(): boolean {
     return (this.flag & FLAG_ONEWAY) !== 0;
   }
+  /** Sets the response flag; returns this. */
   markResponse(): this {
     this.flag |= FLAG_RESPONSE;
     return this;
   }
+  /** Sets the oneway flag; returns this. */
   markOneway(): this {
     this.flag |= FLAG_ONEWAY;
     return this;
@@ -254,6 +279,7 @@ export class RemotingCommand {
     return this;
   }
 
+  /** The command as Java's `RemotingCommand.toString` prints it, for logs. */
   toString(): string {
     return `RemotingCommand [code=${this.code}, language=${languageName(this.language) ?? this.language}, version=${this.version}, opaque=${this.opaque}, flag(B)=${this.flag.toString(2)}, remark=${this.remark}, extFields=${this.extFields ? JSON.stringify(Object.fromEntries(this.extFields)) : null}, serializeTypeCurrentRPC=${serializeTypeName(this.serializeType)}]`;
   }

@@ -6,6 +6,7 @@
  */
 import type { IdleKind } from "../transport/transport.js";
 
+/** Receives what a {@link ProtocolEngine} decodes from one connection. */
 export interface FrameHandler<F> {
   /** One decoded frame, in arrival order. */
   onFrame(frame: F): void;

@@ -150,6 +150,7 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
   get codec(): Codec<F> | undefined {
     return this.#codec;
   }
+  /** The transport this engine reads and writes. */
   get transport(): Transport {
     return this.#transport;
   }
@@ -157,9 +158,11 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
   get isClosed(): boolean {
     return this.#closing;
   }
+  /** The peer's address ("host:port"). */
   get remoteAddress(): string {
     return this.#transport.remoteAddress;
   }
+  /** This side's address ("host:port"). */
   get localAddress(): string {
     return this.#transport.localAddress;
   }

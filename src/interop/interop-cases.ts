@@ -13,10 +13,15 @@ import { ErrorCodes, isMqwireError } from "../errors.js";
 import type { RemotingClient } from "../remoting/remoting-client.js";
 import { InteropCode } from "./interop-service.js";
 
+/** The outcome of one interop case. */
 export interface CaseResult {
+  /** The case's name (sync_echo, timeout_102, …). */
   name: string;
+  /** True when the case passed. */
   ok: boolean;
+  /** Why it failed. */
   reason?: string;
+  /** How long it took, in ms. */
   elapsedMs: number;
 }
 

@@ -32,7 +32,9 @@ export const ACL_UNIQUE_KEY_QUERY_MAX_VERSION = 399;
 
 /** One account of {@link createAclVerifyingHook} (a RocketMQ `plain_acl.yml` account's keys). */
 export interface AclAccount {
+  /** The access key clients send as AccessKey. */
   accessKey: string;
+  /** The secret that signs the account's requests. */
   secretKey: string;
 }
 

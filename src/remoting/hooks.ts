@@ -15,7 +15,9 @@ import type { RemotingChannel } from "./channel.js";
  * and may throw {@link AbortProcessError} to answer with its own code.
  */
 export interface RpcHook {
+  /** Runs before the request is processed (server) or written (client). */
   doBeforeRequest(remoteAddr: string, request: RemotingCommand): void | Promise<void>;
+  /** Runs after the response is made (server) or has arrived (client). */
   doAfterResponse(
     remoteAddr: string,
     request: RemotingCommand,
@@ -48,6 +50,7 @@ export class AbortProcessError extends Error {
     this.errorMessage = message;
   }
 
+  /** Always "AbortProcessError". */
   override get name(): string {
     return "AbortProcessError";
   }
@@ -55,7 +58,9 @@ export class AbortProcessError extends Error {
 
 /** What a pipeline sees of the connection (Java passes Netty's `ChannelHandlerContext`). */
 export interface RequestContext {
+  /** The peer's address ("host:port"). */
   readonly remoteAddress: string;
+  /** This side's address ("host:port"). */
   readonly localAddress: string;
   /** The channel the request arrived on, when the remoting layer provides it. */
   readonly channel?: RemotingChannel;
@@ -67,6 +72,7 @@ export interface RequestContext {
  * request: {@link AbortProcessError} with its code, anything else as SYSTEM_ERROR.
  */
 export interface RequestPipeline {
+  /** Runs for each request; throw (or reject) to refuse it. */
   execute(ctx: RequestContext, request: RemotingCommand): void | Promise<void>;
 }
 

@@ -14,14 +14,23 @@ import type { ProcessorResult, RequestProcessor } from "./processor.js";
 
 /** A command as it crosses to and from a worker. */
 export interface WireCommand {
+  /** The request or response code. */
   code: number;
+  /** The sender's language. */
   language: LanguageCode;
+  /** The sender's protocol version. */
   version: number;
+  /** Matches the response to its request. */
   opaque: number;
+  /** Flag bits (response, oneway). */
   flag: number;
+  /** Free text, or null. */
   remark: string | null;
+  /** The extFields as entries, in order. */
   extFields: [string, string][] | null;
+  /** The payload (copied across threads), or null. */
   body: Uint8Array | null;
+  /** How the header is serialized. */
   serializeType: SerializeType;
 }
 

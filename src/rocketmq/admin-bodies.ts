@@ -27,14 +27,19 @@ import {
 
 /** A queue's identity (RocketMQ `common/message/MessageQueue.java`). */
 export interface QueueKey {
+  /** The topic. */
   topic: string;
+  /** The broker holding the queue. */
   brokerName: string;
+  /** The queue within the topic on that broker. */
   queueId: number;
 }
 
 /** One queue's offsets (a MessageQueue and its `common/admin/TopicOffset.java`). */
 export interface TopicQueueStats extends QueueKey {
+  /** The queue's first offset. */
   minOffset: number;
+  /** The offset after the queue's last message. */
   maxOffset: number;
   /** Store time (epoch ms) of the last message, 0 when the queue is empty. */
   lastUpdateTimestamp: number;
@@ -42,6 +47,7 @@ export interface TopicQueueStats extends QueueKey {
 
 /** A topic's queues on one broker (RocketMQ TopicStatsTable). */
 export interface TopicStats {
+  /** Every queue of the topic. */
   queues: TopicQueueStats[];
 }
 
@@ -61,6 +67,7 @@ export interface ConsumeQueueStats extends QueueKey {
 export interface ConsumeStats {
   /** Messages per second the group consumed, as the broker measures it. */
   consumeTps: number;
+  /** Every queue the group consumes. */
   queues: ConsumeQueueStats[];
 }
 

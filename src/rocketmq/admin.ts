@@ -185,6 +185,7 @@ export class Admin {
     };
   }
 
+  /** Closes the connections. The Admin cannot be used afterwards. */
   async close(): Promise<void> {
     await this.#client.close();
   }

@@ -13,6 +13,7 @@ import { InvalidArgumentError } from "../errors.js";
  * Every `RequestCode` of RocketMQ 4.9.8 (common/.../protocol/RequestCode.java), same names and
  * values, in Java's declaration order (which is not numeric: QUERY_TOPIC_CONSUME_BY_WHO, 300, comes
  * before GET_TOPICS_BY_CLUSTER, 224). No two names share a value.
+ * @enum
  */
 export const RequestCode = {
   SEND_MESSAGE: 10,
@@ -124,6 +125,7 @@ export const RequestCode = {
  * No two names share a value in 4.9.8 (RocketMQ 5.x reuses 209-211 for POLLING_FULL and others,
  * which are not copied here). Should two ever share one, `responseCodeName` returns the name
  * declared first in this object: the lookup table keeps the first name it sees for a value.
+ * @enum
  */
 export const ResponseCode = {
   // RemotingSysResponseCode.java

@@ -10,7 +10,10 @@ export const DEFAULT_COMPRESS_THRESHOLD_BYTES = 4096;
 /** `DefaultMQProducerImpl.compressLevel` default (`rocketmq.message.compressLevel`). */
 export const COMPRESS_LEVEL = 5;
 
-/** `MessageSysFlag` bits. */
+/**
+ * `MessageSysFlag` bits.
+ * @enum
+ */
 export const MessageSysFlag = {
   COMPRESSED_FLAG: 0x1,
   MULTI_TAGS_FLAG: 0x1 << 1,

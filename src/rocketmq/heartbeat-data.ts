@@ -41,6 +41,7 @@ const EXPRESSION_TYPES: readonly string[] = ["TAG", "SQL92"];
 export interface SubscriptionData {
   /** Filter-class mode, gone from 4.x brokers; false. */
   classFilterMode: boolean;
+  /** The topic subscribed. */
   topic: string;
   /** The expression: `*`, `a || b`, or SQL92 text. */
   subString: string;
@@ -50,21 +51,29 @@ export interface SubscriptionData {
   codeSet: number[];
   /** Version of the subscription (epoch ms when built); the broker keeps the newest. */
   subVersion: number;
+  /** How `subString` is read: TAG or SQL92. */
   expressionType: ExpressionType;
 }
 
 /** A consumer group of this client (RocketMQ ConsumerData). */
 export interface ConsumerData {
+  /** The consumer group. */
   groupName: string;
+  /** CONSUME_ACTIVELY (pull) or CONSUME_PASSIVELY (push). */
   consumeType: ConsumeType;
+  /** CLUSTERING or BROADCASTING. */
   messageModel: MessageModel;
+  /** Where a queue with no committed offset starts. */
   consumeFromWhere: ConsumeFromWhere;
+  /** The group's subscriptions. */
   subscriptionDataSet: SubscriptionData[];
+  /** Unit mode; false. */
   unitMode: boolean;
 }
 
 /** A producer group of this client (RocketMQ ProducerData). */
 export interface ProducerData {
+  /** The producer group. */
   groupName: string;
 }
 
@@ -72,7 +81,9 @@ export interface ProducerData {
 export interface HeartbeatData {
   /** `ip@instance`, plus `@STREAM` for pull-style consumers, as the Java client builds it. */
   clientID: string;
+  /** The client's producer groups. */
   producerDataSet: ProducerData[];
+  /** The client's consumer groups. */
   consumerDataSet: ConsumerData[];
 }
 

@@ -50,15 +50,15 @@ export interface EncodedBatch {
 /**
  * Encodes a batch. Each entry is `encodeMessage`'s layout, big-endian: TOTALSIZE (int32),
  * MAGICCODE 0, BODYCRC 0 (the broker computes it), FLAG, BODY length + bytes, properties length
- * (int16) + the property string of {@link messageToWireProperties}.
+ * (int16) + the property string of `messageToWireProperties`.
  *
  * Checks as Java does: at least one message; each passes `Validators.checkMessage`; no delay
  * level; no `%RETRY%` topic; one topic for all; the encoded batch at most `maxBodyBytes`.
  *
  * The producer sends the result as a SEND_BATCH_MESSAGE (320) request with the
- * SEND_MESSAGE_V2 one-letter header: `a` producer group, `b` {@link EncodedBatch.topic},
+ * SEND_MESSAGE_V2 one-letter header: `a` producer group, `b` the batch's `topic`,
  * `c` TBW102, `d` 4 (default topic queue count), `e` queue id, `f` 0, `g` born timestamp,
- * `h` 0, `i` {@link EncodedBatch.properties}, `j` 0, `k` false, `m` true (batch), `n` broker
+ * `h` 0, `i` the batch's `properties`, `j` 0, `k` false, `m` true (batch), `n` broker
  * name. The broker stores one message per entry, appending the header's properties (WAIT and the
  * CLUSTER it adds) to each entry's own (`CommitLog.MessageExtEncoder.encode(MessageExtBatch)`).
  */

@@ -23,6 +23,7 @@ export const DEFAULT_MAX_DECOMPRESSED_BODY_BYTES = 64 * 1024 * 1024;
 
 /** A stored message as a consumer reads it (`MessageExt` / `MessageClientExt`). */
 export interface MessageExt {
+  /** The topic. */
   topic: string;
   /** A view into the input, or a new buffer when inflated; empty when `readBody` is false. */
   body: Buffer;
@@ -34,20 +35,31 @@ export interface MessageExt {
   keys: string[];
   /** Every stored property, system ones included (the broker adds CLUSTER and drops WAIT). */
   properties: Record<string, string>;
+  /** The queue it was stored in. */
   queueId: number;
+  /** Its offset within the queue. */
   queueOffset: number;
+  /** Its offset in the broker's commit log. */
   commitLogOffset: number;
+  /** Its size in the store, in bytes. */
   storeSize: number;
   /** CRC32 & 0x7FFFFFFF of the stored (possibly compressed) body, as the broker computed it. */
   bodyCRC: number;
+  /** `MessageSysFlag` bits. */
   sysFlag: number;
+  /** The int32 `flag` the producer set. */
   flag: number;
+  /** When the producer made it, epoch ms. */
   bornTimestamp: number;
   /** `ip:port`; IPv6 as `[0:0:0:0:0:0:0:1]:port` (Java's `getHostAddress` form). */
   bornHost: string;
+  /** When the broker stored it, epoch ms. */
   storeTimestamp: number;
+  /** The broker that stored it, `ip:port`. */
   storeHost: string;
+  /** Times it was consumed again (retries). */
   reconsumeTimes: number;
+  /** Commit log offset of its prepared half message, for transactions; else 0. */
   preparedTransactionOffset: number;
   /** UNIQ_KEY when present, else `offsetMsgId` (`MessageClientExt.getMsgId`). */
   msgId: string;

@@ -22,13 +22,16 @@ export interface Message {
   keys?: string | readonly string[];
   /** The `DELAY` property (delay level, 1-18 on a default broker); 0 or undefined means none. */
   delayLevel?: number;
-  /** User properties; names in {@link RESERVED_PROPERTY_NAMES} are refused. */
+  /** User properties; names in `RESERVED_PROPERTY_NAMES` are refused. */
   properties?: Record<string, string>;
   /** The int32 `flag` field, free for the application; default 0. */
   flag?: number;
 }
 
-/** `MessageConst.PROPERTY_*`: the constant's name without the prefix, mapped to its wire string. */
+/**
+ * `MessageConst.PROPERTY_*`: the constant's name without the prefix, mapped to its wire string.
+ * @enum
+ */
 export const MessageProperty = {
   KEYS: "KEYS",
   TAGS: "TAGS",

@@ -22,11 +22,15 @@ import {
 
 /** One broker's queues of a topic (RocketMQ `protocol/route/QueueData.java`). */
 export interface QueueData {
+  /** The broker name holding these queues. */
   brokerName: string;
+  /** Queues consumers read. */
   readQueueNums: number;
+  /** Queues producers write. */
   writeQueueNums: number;
   /** PermName bits: 4 read, 2 write, 1 inherit, 8 priority. */
   perm: number;
+  /** Topic system flags. */
   topicSysFlag: number;
 }
 
@@ -35,8 +39,11 @@ export interface QueueData {
  * maps the broker id, a decimal string ("0" is the master, `MixAll.MASTER_ID`), to `host:port`.
  */
 export interface BrokerData {
+  /** The cluster the broker belongs to. */
   cluster: string;
+  /** The broker name: a master and its slaves. */
   brokerName: string;
+  /** Addresses by broker id, as string keys: "0" is the master. */
   brokerAddrs: Record<string, string>;
 }
 
@@ -44,7 +51,9 @@ export interface BrokerData {
 export interface TopicRouteData {
   /** `brokerName:queueNums;…` of an ordered topic; only when the name server has `orderMessageEnable`. */
   orderTopicConf?: string;
+  /** The topic's queues, per broker name. */
   queueDatas: QueueData[];
+  /** The brokers holding them, with their addresses. */
   brokerDatas: BrokerData[];
   /** Broker address → filter server addresses (empty since filter servers left RocketMQ 4.3). */
   filterServerTable: Record<string, string[]>;

@@ -8,12 +8,18 @@ import type { BrokerData, QueueData, TopicRouteData } from "./bodies.js";
 
 /** One queue of a topic on one broker (RocketMQ's MessageQueue). */
 export interface MessageQueue {
+  /** The topic. */
   readonly topic: string;
+  /** The broker holding the queue. */
   readonly brokerName: string;
+  /** The queue within the topic on that broker. */
   readonly queueId: number;
 }
 
-/** Queue permission bits (RocketMQ's PermName). */
+/**
+ * Queue permission bits (RocketMQ's PermName).
+ * @enum
+ */
 export const Perm = { PRIORITY: 8, READ: 4, WRITE: 2, INHERIT: 1 } as const;
 
 /** The auto-create template topic (TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC). */

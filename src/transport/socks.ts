@@ -32,6 +32,7 @@ export interface SocksProxyEntry {
   addr: string;
   /** User name; authentication is used only when both it and `password` are non-empty. */
   username?: string;
+  /** Password for the user name. */
   password?: string;
 }
 

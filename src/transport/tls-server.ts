@@ -108,7 +108,7 @@ export function resolveTlsServerOptions(
  * peeked bytes put back. Rejects with NegotiationError (TLS in disabled mode, plaintext in
  * enforcing mode, a failed handshake, a peer silent past `handshakeTimeoutMs` with a TimeoutError
  * as cause, a peer gone) after destroying the connection; with InvalidArgumentError for bad
- * options (resolve them once with {@link resolveTlsServerOptions}: raw options are validated, and
+ * options (resolve them once with `resolveTlsServerOptions`: raw options are validated, and
  * a secure context built, on every call).
  */
 export async function acceptWithTlsMode(

@@ -1,39 +1,31 @@
-// Request signing as RocketMQ's ACL does it (AclClientRPCHook): the client's hook adds AccessKey
-// and an HMAC-SHA1 Signature over the extFields and body; the server's hook recomputes it with
-// the account's secret and refuses a mismatch with NO_PERMISSION, before any processor runs.
-// The credentials are made up for the example.
+// Request signing as RocketMQ's ACL does it: the client's hook (createAclSigningHook, Java's
+// AclClientRPCHook) adds AccessKey and an HMAC-SHA1 Signature over the extFields and body; the
+// server's hook (createAclVerifyingHook, PlainAccessValidator's check) recomputes it with the
+// account's secret and refuses a mismatch with NO_PERMISSION (16) before any processor runs.
+// The connection stays open. The credentials are made up for the example.
 //   npm ci && node examples/acl-signing.mjs
-import { timingSafeEqual } from "node:crypto";
 import {
-  AbortProcessError,
-  computeAclSignature,
   createAclSigningHook,
+  createAclVerifyingHook,
   RemotingClient,
   RemotingCommand,
   RemotingServer,
   ResponseCode,
+  silentLogger,
 } from "mqwire";
 
 const ORDER = 310;
-const secrets = new Map([["example-ak", "example-secret"]]);
 
 const server = new RemotingServer({ listen: ["127.0.0.1:0"] });
-server.registerRpcHook({
-  doBeforeRequest(_remoteAddr, request) {
-    const accessKey = request.getExt("AccessKey");
-    const signature = request.getExt("Signature");
-    const secret = accessKey === undefined ? undefined : secrets.get(accessKey);
-    if (secret === undefined || signature === undefined) {
-      throw new AbortProcessError(ResponseCode.NO_PERMISSION, "unknown or missing AccessKey");
-    }
-    const expected = Buffer.from(computeAclSignature(request.extFields, request.body, secret));
-    const given = Buffer.from(signature);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-      throw new AbortProcessError(ResponseCode.NO_PERMISSION, "signature mismatch");
-    }
-  },
-  doAfterResponse() {},
-});
+const refusals = [];
+// Register it first: a refused request then reaches no other hook and no processor.
+server.registerRpcHook(
+  createAclVerifyingHook({
+    accounts: [{ accessKey: "example-ak", secretKey: "example-secret" }],
+    // Each refusal is logged as a warning; collected here to print them at the end.
+    logger: { ...silentLogger, warn: (message) => refusals.push(message) },
+  }),
+);
 server.registerProcessor(ORDER, (request) =>
   RemotingCommand.createResponse(ResponseCode.SUCCESS, `accepted ${request.getExt("orderId")}`),
 );
@@ -64,5 +56,6 @@ const none = new RemotingClient();
 await send("no hook", none);
 
 for (const client of [good, wrong, none]) await client.shutdown();
+console.log(`server refusals logged: ${refusals.length}`);
 await server.shutdown({ graceMs: 1000 });
 console.log("acl-signing: done");

@@ -95,8 +95,9 @@ test("examples/server-push.mjs: the server asks every connected client and each 
 test("examples/acl-signing.mjs: signed requests pass, a wrong or missing signature gets 16", async () => {
   assertLines(await linesOf("acl-signing.mjs"), [
     /^right secret: signed \S+= -> 0 accepted 42$/,
-    /^wrong secret: signed \S+= -> 16 signature mismatch$/,
-    "no hook: unsigned -> 16 unknown or missing AccessKey",
+    /^wrong secret: signed \S+= -> 16 Check signature failed for accessKey=example-ak$/,
+    "no hook: unsigned -> 16 No accessKey is configured",
+    "server refusals logged: 2",
     "acl-signing: done",
   ]);
 });

@@ -159,6 +159,13 @@ export function renderSection(outcomes: readonly ScenarioOutcome[], machine: Mac
   ].join("\n");
 }
 
+/** The section as it stands in `text` (markers included), if there is one. */
+export function findSection(text: string): string | undefined {
+  const begin = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  return begin >= 0 && end > begin ? text.slice(begin, end + END.length) : undefined;
+}
+
 /** Replaces the section in `file`, or appends it at the end when the file has none. */
 export function writeSection(file: string, section: string): void {
   let text = "";

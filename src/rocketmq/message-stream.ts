@@ -7,6 +7,7 @@
  * periodically and at the end (RemoteBrokerOffsetStore's persistAll every 5 s and at shutdown).
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { ErrorCodes, isMqwireError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { MessageExt } from "./message-decoder.js";
 import type { PullConsumer } from "./pull-consumer.js";
@@ -39,6 +40,9 @@ export interface MessageStreamOptions {
   logger?: Logger;
 }
 
+/** How often a stream whose topic has no route yet asks again, in ms. */
+const ROUTE_RETRY_MS = 1_000;
+
 interface QueueState {
   readonly queue: MessageQueue;
   /** Next offset to pull. */
@@ -56,6 +60,7 @@ interface Pending {
 
 /** The stream `PullConsumer.messages(topic)` returns. */
 export class MessageStream implements AsyncIterableIterator<MessageExt> {
+  /** The topic read. */
   readonly topic: string;
   readonly #consumer: PullConsumer;
   readonly #options: MessageStreamOptions;
@@ -83,6 +88,7 @@ export class MessageStream implements AsyncIterableIterator<MessageExt> {
     });
   }
 
+  /** The stream is its own iterator: `for await (const m of stream)`. */
   [Symbol.asyncIterator](): this {
     return this;
   }
@@ -92,6 +98,10 @@ export class MessageStream implements AsyncIterableIterator<MessageExt> {
     return this.#states;
   }
 
+  /**
+   * The next message; the previous one counts as consumed. Done once the signal aborts or `return()` is
+   * called.
+   */
   async next(): Promise<IteratorResult<MessageExt>> {
     this.#consumeGiven();
     if (this.#ended) return { done: true, value: undefined };
@@ -154,7 +164,8 @@ export class MessageStream implements AsyncIterableIterator<MessageExt> {
   }
 
   async #start(): Promise<void> {
-    const queues = await this.#consumer.queues(this.topic);
+    const queues = await this.#findQueues();
+    if (queues === undefined) return;
     this.#consumer.subscribe(this.topic, this.#options.subscription ?? "*");
     this.#states = await Promise.all(
       queues.map(async (queue) => {
@@ -168,6 +179,26 @@ export class MessageStream implements AsyncIterableIterator<MessageExt> {
       interval,
     ).unref();
     this.#loops = this.#states.map((s) => this.#pullLoop(s));
+  }
+
+  /**
+   * The topic's queues, waiting for a topic the name servers do not route yet, as a Java
+   * consumer subscribed to it waits: a broker registers a topic it auto-created with a oneway
+   * call, so a reader started right after the first send can be ahead of the name server.
+   * Undefined when the stream was stopped meanwhile.
+   */
+  async #findQueues(): Promise<MessageQueue[] | undefined> {
+    const signal = this.#stop.signal;
+    for (;;) {
+      try {
+        return await this.#consumer.queues(this.topic);
+      } catch (err) {
+        if (!isMqwireError(err, ErrorCodes.CLIENT)) throw err;
+        this.#log(err);
+      }
+      await sleep(ROUTE_RETRY_MS, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return undefined;
+    }
   }
 
   async #startOffset(queue: MessageQueue): Promise<number> {

@@ -10,11 +10,12 @@
  */
 import { networkInterfaces } from "node:os";
 import type { RemotingCommand } from "../codec/remoting-command.js";
-import { BrokerError, ProtocolError } from "../errors.js";
+import { BrokerError, ClientError, ProtocolError } from "../errors.js";
 import { RemotingClient } from "../remoting/remoting-client.js";
 import {
   encodeHeartbeatData,
   type HeartbeatData,
+  parseClusterInfo,
   parseTopicRouteData,
   type TopicRouteData,
 } from "./bodies.js";
@@ -27,7 +28,7 @@ import {
 import { RequestCode, ResponseCode, responseCodeName } from "./codes.js";
 import type { CustomHeader } from "./custom-header.js";
 import { GetRouteInfoRequestHeader, UnregisterClientRequestHeader } from "./headers.js";
-import { RouteTable } from "./topic-route.js";
+import { type MessageQueue, RouteTable } from "./topic-route.js";
 
 /** The first non-internal IPv4 address of this host (RemotingUtil.getLocalAddress), else 127.0.0.1. */
 export function localIpv4(): string {
@@ -60,10 +61,13 @@ export interface GroupMembership {
 
 /** The shared client core. Producer, PullConsumer and Admin each own one. */
 export class MQClient {
+  /** The options as validated at construction. */
   readonly options: ResolvedClientOptions;
+  /** The remoting client all calls go through. */
   readonly remoting: RemotingClient;
   /** `ip@instance`: how brokers know this client (ClientConfig.buildMQClientId). */
   readonly clientId: string;
+  /** Topic routes read from the name servers, cached and refreshed. */
   readonly routes: RouteTable;
   readonly #groups = new Set<GroupMembership>();
   #routeTimer: NodeJS.Timeout | undefined;
@@ -96,6 +100,28 @@ export class MQClient {
   /** Joins a group: from now on heartbeats name it, and close() unregisters it. */
   addGroup(membership: GroupMembership): void {
     this.#groups.add(membership);
+  }
+
+  /**
+   * The master address of the queue's broker, reading the topic's route again, then the
+   * cluster info, when no cached route names the broker (a broker that joined since).
+   */
+  async brokerAddrOf(queue: MessageQueue): Promise<string> {
+    let addr = this.routes.brokerAddr(queue.brokerName);
+    if (addr === undefined) {
+      await this.routes.get(queue.topic, { refresh: true });
+      addr = this.routes.brokerAddr(queue.brokerName);
+    }
+    if (addr === undefined) {
+      // The name servers may not route the topic yet (a broker registers a topic it created
+      // with a oneway call): every broker is in the cluster info all the same.
+      const response = await this.call(null, { code: RequestCode.GET_BROKER_CLUSTER_INFO });
+      if (response.body !== null)
+        this.routes.addBrokers(Object.values(parseClusterInfo(response.body).brokerAddrTable));
+      addr = this.routes.brokerAddr(queue.brokerName);
+    }
+    if (addr === undefined) throw new ClientError(`no address for broker ${queue.brokerName}`);
+    return addr;
   }
 
   /** Builds a request carrying the header's extFields and the body. */
@@ -206,6 +232,7 @@ export class MQClient {
     await this.remoting.shutdown();
   }
 
+  /** True once `close()` was called. */
   get closed(): boolean {
     return this.#closed;
   }

@@ -43,13 +43,17 @@ export type SendStatus = "SEND_OK" | "FLUSH_DISK_TIMEOUT" | "FLUSH_SLAVE_TIMEOUT
 
 /** The outcome of a send (RocketMQ's SendResult). */
 export interface SendResult {
+  /** How the broker stored it. */
   status: SendStatus;
   /** The client-made id (UNIQ_KEY); for a batch, the ids joined with commas as Java does. */
   msgId: string;
   /** The broker's id: store host, port and commit log offset. */
   offsetMsgId: string;
+  /** The queue it was stored in. */
   queue: MessageQueue;
+  /** Its offset within the queue (for a batch, the first message's). */
   queueOffset: number;
+  /** The transaction id, for transactional messages. */
   transactionId?: string;
   /** The broker's region (MSG_REGION), if it sent one. */
   regionId?: string;
@@ -93,6 +97,7 @@ function intOption(name: string, value: number | undefined, fallback: number, mi
 
 /** Sends messages to a RocketMQ cluster. */
 export class Producer {
+  /** The producer group. */
   readonly group: string;
   readonly #client: MQClient;
   readonly #sendTimeoutMs: number;
@@ -160,21 +165,13 @@ export class Producer {
    * another broker while the time-out allows; the last error is thrown.
    */
   async send(message: Message, options: SendOptions = {}): Promise<SendResult> {
-    validateMessage(message, this.#maxMessageBytes, this.#validation);
-    const uniqKey = message.properties?.UNIQ_KEY ?? this.#ids.next();
-    const properties = encodeProperties(messageToWireProperties(message, uniqKey));
-    let body: Uint8Array = message.body;
-    let sysFlag = 0;
-    if (shouldCompress(body, this.#compressOverBytes)) {
-      body = compressBody(body);
-      sysFlag |= ZLIB_COMPRESSED_SYS_FLAG;
-    }
+    const m = this.#prepare(message);
     const build = (queue: MessageQueue): SendAttempt => ({
       code: RequestCode.SEND_MESSAGE_V2,
       queue,
-      values: this.#header(queue, sysFlag, message.flag ?? 0, properties, false),
-      body,
-      msgId: uniqKey,
+      values: this.#header(queue, m.sysFlag, message.flag ?? 0, m.properties, false),
+      body: m.body,
+      msgId: m.uniqKey,
     });
     return this.#sendWithRetries(message.topic, build, options, this.#retries);
   }
@@ -197,24 +194,16 @@ export class Producer {
 
   /** Sends one message without waiting for the broker: resolves once written (one attempt). */
   async sendOneway(message: Message, options: SendOptions = {}): Promise<void> {
-    validateMessage(message, this.#maxMessageBytes, this.#validation);
-    const uniqKey = message.properties?.UNIQ_KEY ?? this.#ids.next();
-    const properties = encodeProperties(messageToWireProperties(message, uniqKey));
-    let body: Uint8Array = message.body;
-    let sysFlag = 0;
-    if (shouldCompress(body, this.#compressOverBytes)) {
-      body = compressBody(body);
-      sysFlag |= ZLIB_COMPRESSED_SYS_FLAG;
-    }
+    const m = this.#prepare(message);
     const queue = options.queue ?? this.#select(await this.queues(message.topic), undefined);
-    const addr = await this.#brokerAddr(queue);
+    const addr = await this.#client.brokerAddrOf(queue);
     await this.#client.oneway(
       addr,
       {
         code: RequestCode.SEND_MESSAGE_V2,
         header: SendMessageRequestHeaderV2,
-        values: this.#header(queue, sysFlag, message.flag ?? 0, properties, false),
-        body,
+        values: this.#header(queue, m.sysFlag, message.flag ?? 0, m.properties, false),
+        body: m.body,
       },
       options.timeoutMs ?? this.#sendTimeoutMs,
     );
@@ -223,6 +212,17 @@ export class Producer {
   /** Unregisters the group from the brokers and closes the connections. */
   async close(): Promise<void> {
     await this.#client.close();
+  }
+
+  /** Validates a message and makes what every attempt sends: its id, properties and body. */
+  #prepare(message: Message): { uniqKey: string; properties: string; body: Uint8Array; sysFlag: number } {
+    validateMessage(message, this.#maxMessageBytes, this.#validation);
+    const uniqKey = this.#ids.next();
+    const properties = encodeProperties(messageToWireProperties(message, uniqKey));
+    if (!shouldCompress(message.body, this.#compressOverBytes)) {
+      return { uniqKey, properties, body: message.body, sysFlag: 0 };
+    }
+    return { uniqKey, properties, body: compressBody(message.body), sysFlag: ZLIB_COMPRESSED_SYS_FLAG };
   }
 
   #header(queue: MessageQueue, sysFlag: number, flag: number, properties: string, batch: boolean) {
@@ -275,7 +275,7 @@ export class Producer {
   }
 
   async #sendOnce(attempt: SendAttempt, timeoutMs: number): Promise<SendResult> {
-    const addr = await this.#brokerAddr(attempt.queue);
+    const addr = await this.#client.brokerAddrOf(attempt.queue);
     const response = await this.#client.call(
       addr,
       { code: attempt.code, header: SendMessageRequestHeaderV2, values: attempt.values, body: attempt.body },
@@ -297,16 +297,6 @@ export class Producer {
     const region = response.extFields?.get("MSG_REGION");
     if (region !== undefined) result.regionId = region;
     return result;
-  }
-
-  async #brokerAddr(queue: MessageQueue): Promise<string> {
-    let addr = this.#client.routes.brokerAddr(queue.brokerName);
-    if (addr === undefined) {
-      await this.#client.routes.get(queue.topic, { refresh: true });
-      addr = this.#client.routes.brokerAddr(queue.brokerName);
-    }
-    if (addr === undefined) throw new ClientError(`no address for broker ${queue.brokerName}`);
-    return addr;
   }
 
   /** Round robin; after a failure, the next queue of another broker if there is one (selectOneMessageQueue). */

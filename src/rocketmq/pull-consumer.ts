@@ -40,10 +40,13 @@ export type PullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILL
 
 /** The outcome of one pull (RocketMQ's PullResult). */
 export interface PullResult {
+  /** What the pull found. */
   status: PullStatus;
   /** Where the next pull of this queue starts. */
   nextBeginOffset: number;
+  /** The queue's first offset. */
   minOffset: number;
+  /** The offset after the queue's last message. */
   maxOffset: number;
   /** The messages found, after the client-side tag filter. */
   messages: MessageExt[];
@@ -57,10 +60,14 @@ export interface PullOptions {
   suspendMs?: number;
   /** Tag expression: "*" or "TagA || TagB". Default "*". */
   subscription?: string;
-  /** Time-out of the call, in ms. Default: suspendMs plus the client's requestTimeoutMs. */
+  /** Time-out of the call, in ms. Default: suspendMs + 10 s when held, else the client's requestTimeoutMs. */
   timeoutMs?: number;
+  /** Abandons the pull: it rejects with the signal's reason. */
   signal?: AbortSignal;
 }
+
+/** How much longer than its hold a held pull may take (see #pullTimeoutMs). */
+const SUSPEND_MARGIN_MS = 10_000;
 
 /** PullSysFlag bits. */
 const PullSysFlag = {
@@ -80,6 +87,7 @@ const PULL_STATUS = new Map<number, PullStatus>([
 
 /** Reads messages from a RocketMQ cluster, queue by queue. */
 export class PullConsumer {
+  /** The consumer group. */
   readonly group: string;
   readonly #client: MQClient;
   readonly #maxSuspendMs: number;
@@ -145,8 +153,8 @@ export class PullConsumer {
     if (!Number.isInteger(maxMessages) || maxMessages < 1)
       throw new InvalidArgumentError(`maxMessages must be >= 1, got ${maxMessages}`);
     const subscription = this.subscribe(queue.topic, options.subscription ?? "*");
-    const addr = await this.#addr(queue);
-    await this.#greet(addr);
+    const addr = await this.#client.brokerAddrOf(queue);
+    if (!this.#greeted.has(addr)) await this.#greet(addr);
     let sysFlag = PullSysFlag.SUBSCRIPTION | PullSysFlag.LITE_PULL;
     if (suspendMs > 0) sysFlag |= PullSysFlag.SUSPEND;
     const response = await this.#client.remoting.invoke(
@@ -170,7 +178,7 @@ export class PullConsumer {
         },
       }),
       {
-        timeoutMs: options.timeoutMs ?? suspendMs + this.#client.options.requestTimeoutMs,
+        timeoutMs: options.timeoutMs ?? this.#pullTimeoutMs(suspendMs),
         signal: options.signal,
       },
     );
@@ -186,9 +194,11 @@ export class PullConsumer {
         messages = messages.filter((m) => m.tags !== undefined && tags.has(m.tags));
       }
       // As PullAPIWrapper.processPullResult: each message learns the queue's bounds and broker.
+      const minOffset = String(header.minOffset);
+      const maxOffset = String(header.maxOffset);
       for (const m of messages) {
-        m.properties.MIN_OFFSET = String(header.minOffset);
-        m.properties.MAX_OFFSET = String(header.maxOffset);
+        m.properties.MIN_OFFSET = minOffset;
+        m.properties.MAX_OFFSET = maxOffset;
         m.brokerName = queue.brokerName;
       }
     }
@@ -201,9 +211,18 @@ export class PullConsumer {
     };
   }
 
+  /**
+   * A held pull's time-out: the hold plus 10 s, as the Java consumer waits 30 s for a 20 s hold
+   * (consumerTimeoutMillisWhenSuspend): a 4.x broker checks held pulls every 5 s, so a short
+   * hold can come back up to 5 s late.
+   */
+  #pullTimeoutMs(suspendMs: number): number {
+    return suspendMs > 0 ? suspendMs + SUSPEND_MARGIN_MS : this.#client.options.requestTimeoutMs;
+  }
+
   /** The group's committed offset of the queue, or undefined when it has none (QUERY_CONSUMER_OFFSET). */
   async committedOffset(queue: MessageQueue): Promise<number | undefined> {
-    const addr = await this.#addr(queue);
+    const addr = await this.#client.brokerAddrOf(queue);
     const response = await this.#client.call(
       addr,
       {
@@ -226,7 +245,7 @@ export class PullConsumer {
   async commitOffset(queue: MessageQueue, offset: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || offset < 0)
       throw new InvalidArgumentError(`offset must be an integer >= 0, got ${offset}`);
-    const addr = await this.#addr(queue);
+    const addr = await this.#client.brokerAddrOf(queue);
     await this.#client.call(addr, {
       code: RequestCode.UPDATE_CONSUMER_OFFSET,
       header: UpdateConsumerOffsetRequestHeader,
@@ -242,7 +261,7 @@ export class PullConsumer {
 
   /** The queue's smallest offset still stored (GET_MIN_OFFSET). */
   async minOffset(queue: MessageQueue): Promise<number> {
-    const addr = await this.#addr(queue);
+    const addr = await this.#client.brokerAddrOf(queue);
     const response = await this.#client.call(addr, {
       code: RequestCode.GET_MIN_OFFSET,
       header: GetMinOffsetRequestHeader,
@@ -253,7 +272,7 @@ export class PullConsumer {
 
   /** The queue's next offset to be written (GET_MAX_OFFSET). */
   async maxOffset(queue: MessageQueue): Promise<number> {
-    const addr = await this.#addr(queue);
+    const addr = await this.#client.brokerAddrOf(queue);
     const response = await this.#client.call(addr, {
       code: RequestCode.GET_MAX_OFFSET,
       header: GetMaxOffsetRequestHeader,
@@ -274,16 +293,6 @@ export class PullConsumer {
   /** Unregisters the group from the brokers and closes the connections. */
   async close(): Promise<void> {
     await this.#client.close();
-  }
-
-  async #addr(queue: MessageQueue): Promise<string> {
-    let addr = this.#client.routes.brokerAddr(queue.brokerName);
-    if (addr === undefined) {
-      await this.#client.routes.get(queue.topic, { refresh: true });
-      addr = this.#client.routes.brokerAddr(queue.brokerName);
-    }
-    if (addr === undefined) throw new ClientError(`no address for broker ${queue.brokerName}`);
-    return addr;
   }
 
   /** A broker hears this client's heartbeat before its first pull, so it knows the group. */

@@ -153,6 +153,13 @@ export class RouteTable {
     return this.#brokers.get(brokerName)?.brokerAddrs[brokerId];
   }
 
+  /** Learns broker addresses from elsewhere (the cluster info), for brokers no route named yet. */
+  addBrokers(brokers: Iterable<BrokerData>): void {
+    for (const broker of brokers) {
+      if (!this.#brokers.has(broker.brokerName)) this.#brokers.set(broker.brokerName, broker);
+    }
+  }
+
   /** Every master address the cached routes name (where heartbeats go). */
   masterAddrs(): string[] {
     const addrs = new Set<string>();

@@ -14,7 +14,8 @@ export interface Clock {
 
 /** The real clock: `Date.now` and Node's ref'd timers. */
 export const systemClock: Clock = {
-  now: Date.now,
+  // Looked up per call, as the timers are: a mocked Date (node:test mock.timers) reaches it.
+  now: () => Date.now(),
   setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
@@ -25,6 +26,51 @@ export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 /** Delay until `deadlineAt`, clamped to what setTimeout accepts. */
 export function delayUntil(deadlineAt: number, now: number): number {
   return Math.min(Math.max(deadlineAt - now, 0), MAX_TIMER_DELAY_MS);
+}
+
+/**
+ * Calls `onDeadline` once the clock has reached `deadlineAt` (epoch ms), unless cancelled first.
+ * The rule for every deadline: setTimeout never gets more than {@link MAX_TIMER_DELAY_MS} (Node
+ * warns about a longer delay and fires it after 1 ms), and a timer that fires before the deadline,
+ * because its delay was clamped or Date.now lags the timer clock, re-arms for the rest. Infinity
+ * is no deadline: no timer at all (grpc-js `src/deadline.ts` treats a deadline past the timer's
+ * range alike).
+ */
+export class DeadlineTimer {
+  readonly deadlineAt: number;
+  readonly #onDeadline: () => void;
+  readonly #clock: Clock;
+  #handle: unknown = undefined;
+  readonly #fire = (): void => {
+    this.#handle = undefined;
+    const now = this.#clock.now();
+    if (now < this.deadlineAt) this.#arm(now);
+    else this.#onDeadline();
+  };
+
+  constructor(deadlineAt: number, onDeadline: () => void, clock: Clock = systemClock, now = clock.now()) {
+    this.deadlineAt = deadlineAt;
+    this.#onDeadline = onDeadline;
+    this.#clock = clock;
+    if (deadlineAt !== Number.POSITIVE_INFINITY) this.#arm(now);
+  }
+
+  /** True until it fires or is cancelled (always false for Infinity). */
+  get isArmed(): boolean {
+    return this.#handle !== undefined;
+  }
+
+  /** Stops it; idempotent, harmless after it fired. */
+  cancel(): void {
+    if (this.#handle !== undefined) {
+      this.#clock.clearTimeout(this.#handle);
+      this.#handle = undefined;
+    }
+  }
+
+  #arm(now: number): void {
+    this.#handle = this.#clock.setTimeout(this.#fire, delayUntil(this.deadlineAt, now));
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * remoting/netty/NettyRemotingAbstract.java): fair, with a bounded wait queue. Pure: time comes
  * from an injectable {@link Clock}.
  */
-import { type Clock, delayUntil, systemClock } from "./clock.js";
+import { type Clock, DeadlineTimer, systemClock } from "./clock.js";
 import { InvalidArgumentError, TimeoutError, TooManyRequestsError } from "./errors.js";
 
 /** Client async permits (`com.rocketmq.remoting.clientAsyncSemaphoreValue`). */
@@ -37,7 +37,7 @@ export interface SemaphoreOptions {
 
 /** One queued `acquire`: a node of the FIFO's doubly linked list, so time-out and abort unlink in O(1). */
 class Waiter {
-  timer: unknown = undefined;
+  timer: DeadlineTimer | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   next: Waiter | undefined = undefined;
   constructor(
@@ -119,7 +119,7 @@ export class Semaphore {
       else this.#last.next = waiter;
       this.#last = waiter;
       this.#waiting++;
-      this.#armTimer(waiter, now);
+      waiter.timer = new DeadlineTimer(deadlineAt, () => this.#onTimeout(waiter), this.#clock, now);
       if (signal !== undefined) {
         waiter.onAbort = () => this.#abandon(waiter, signal.reason);
         signal.addEventListener("abort", waiter.onAbort, { once: true });
@@ -141,18 +141,7 @@ export class Semaphore {
     this.#available++;
   }
 
-  #armTimer(waiter: Waiter, now: number): void {
-    waiter.timer = this.#clock.setTimeout(() => this.#onTimer(waiter), delayUntil(waiter.deadlineAt, now));
-  }
-
-  #onTimer(waiter: Waiter): void {
-    waiter.timer = undefined;
-    const now = this.#clock.now();
-    // A timer may fire early: a clamped long delay, or Date.now lagging the monotonic timer clock.
-    if (now < waiter.deadlineAt) {
-      this.#armTimer(waiter, now);
-      return;
-    }
+  #onTimeout(waiter: Waiter): void {
     const waiting = this.#waiting;
     this.#abandon(
       waiter,
@@ -178,10 +167,8 @@ export class Semaphore {
     waiter.prev = undefined;
     waiter.next = undefined;
     this.#waiting--;
-    if (waiter.timer !== undefined) {
-      this.#clock.clearTimeout(waiter.timer);
-      waiter.timer = undefined;
-    }
+    waiter.timer?.cancel();
+    waiter.timer = undefined;
     if (waiter.onAbort !== undefined) {
       waiter.signal?.removeEventListener("abort", waiter.onAbort);
       waiter.onAbort = undefined;

@@ -4,6 +4,7 @@
  * socket), a closed channel is dropped and reopened on the next call, and failed connects back
  * off exponentially with jitter, capped, so a dead address is not hammered.
  */
+import { DeadlineTimer, systemClock } from "../clock.js";
 import { ConnectError, TimeoutError } from "../errors.js";
 import type { RemotingChannel } from "./channel.js";
 
@@ -97,11 +98,9 @@ export class ChannelTable {
     // A Connector that never settles must not pin the address for ever: bound it here.
     const abort = new AbortController();
     entry.abort = abort;
-    const timer = Number.isFinite(this.#connectTimeoutMs)
-      ? setTimeout(() => {
-          abort.abort(new TimeoutError(`connect to ${addr} timed out after ${this.#connectTimeoutMs} ms`));
-        }, this.#connectTimeoutMs)
-      : undefined;
+    const timer = new DeadlineTimer(Date.now() + this.#connectTimeoutMs, () => {
+      abort.abort(new TimeoutError(`connect to ${addr} timed out after ${this.#connectTimeoutMs} ms`));
+    });
     try {
       const channel = await untilAborted(this.#open(addr, abort.signal), abort.signal);
       entry.channel = channel;
@@ -114,7 +113,7 @@ export class ChannelTable {
       entry.retryAt = Date.now() + backoffMs(entry.failures, this.#baseMs, this.#maxMs);
       throw err instanceof ConnectError ? err : new ConnectError(`connect to ${addr} failed`, { cause: err });
     } finally {
-      clearTimeout(timer);
+      timer.cancel();
       entry.connecting = undefined;
       entry.abort = undefined;
     }
@@ -171,8 +170,9 @@ function untilAborted(open: Promise<RemotingChannel>, signal: AbortSignal): Prom
 }
 
 /**
- * Waits for `promise` until `deadlineAt` (TimeoutError) or until `signal` aborts (its reason);
- * the connect itself goes on for other callers.
+ * Waits for `promise` until `deadlineAt` (TimeoutError; Infinity: no deadline) or until `signal`
+ * aborts (its reason); the connect itself goes on for other callers. The deadline is a
+ * {@link DeadlineTimer}: a raw setTimeout of a time-out past 2^31-1 ms fired after 1 ms.
  */
 export function withDeadline<T>(
   promise: Promise<T>,
@@ -181,22 +181,27 @@ export function withDeadline<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   if (signal?.aborted) return Promise.reject(signal.reason);
-  const remaining = deadlineAt - Date.now();
-  if (remaining <= 0)
+  const now = Date.now();
+  if (deadlineAt <= now)
     return Promise.reject(new TimeoutError(`connect to ${addr} used up the call's time-out`));
   return new Promise<T>((resolve, reject) => {
     const settle = (): void => {
-      clearTimeout(timer);
+      timer.cancel();
       signal?.removeEventListener("abort", onAbort);
     };
     const onAbort = (): void => {
       settle();
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
-      settle();
-      reject(new TimeoutError(`connect to ${addr} did not finish within the call's time-out`));
-    }, remaining);
+    const timer = new DeadlineTimer(
+      deadlineAt,
+      () => {
+        settle();
+        reject(new TimeoutError(`connect to ${addr} did not finish within the call's time-out`));
+      },
+      systemClock,
+      now,
+    );
     signal?.addEventListener("abort", onAbort, { once: true });
     promise.then(
       (value) => {

@@ -4,7 +4,10 @@
  * `Remoting*Exception` family where one exists (see the mapping in each TSDoc line).
  */
 
-/** Every stable error code mqwire raises. */
+/**
+ * Every stable error code mqwire raises (README.md, "Errors", says when each is raised).
+ * @enum
+ */
 export const ErrorCodes = {
   TIMEOUT: "MQW_ERR_TIMEOUT",
   CONNECT: "MQW_ERR_CONNECT",
@@ -19,15 +22,18 @@ export const ErrorCodes = {
   PROTOCOL: "MQW_ERR_PROTOCOL",
   CLIENT: "MQW_ERR_CLIENT",
 } as const;
+/** One of the stable codes of {@link ErrorCodes}, as `err.code` holds it. */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 /** Base class of every error mqwire raises. */
 export class MqwireError extends Error {
+  /** The stable code to branch on (`MQW_ERR_*`). */
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }
+  /** The class name, as `err.name` shows it. */
   override get name(): string {
     return this.constructor.name;
   }
@@ -77,9 +83,11 @@ export type FrameErrorReason =
 
 /** A frame's declared length is above the maximum (Netty `TooLongFrameException`). */
 export class FrameTooLargeError extends MqwireError {
+  /** Always "length-too-large". */
   readonly reason: FrameErrorReason = "length-too-large";
   /** The frame size as RocketMQ counts it: the length field plus 4. */
   readonly frameBytes: number;
+  /** The limit it broke, in bytes (`maxFrameBytes`). */
   readonly maxFrameBytes: number;
   constructor(frameBytes: number, maxFrameBytes: number) {
     super(ErrorCodes.FRAME_TOO_LARGE, `frame of ${frameBytes} bytes exceeds the maximum of ${maxFrameBytes}`);
@@ -90,6 +98,7 @@ export class FrameTooLargeError extends MqwireError {
 
 /** A frame could not be parsed (Netty `CorruptedFrameException` / `RemotingCommandException`). */
 export class MalformedFrameError extends MqwireError {
+  /** Which rule the frame broke. */
   readonly reason: FrameErrorReason;
   constructor(reason: FrameErrorReason, message: string, options?: { cause?: unknown }) {
     super(ErrorCodes.MALFORMED_FRAME, message, options);
@@ -111,6 +120,37 @@ export class NegotiationError extends MqwireError {
   }
 }
 
+/** Why a PROXY protocol header was refused (src/transport/proxy-protocol.ts); stable, for tests and logs. */
+export type ProxyProtocolErrorReason =
+  | "missing"
+  | "truncated"
+  | "timeout"
+  | "line-too-long"
+  | "line-ending"
+  | "syntax"
+  | "address"
+  | "port"
+  | "version"
+  | "command"
+  | "family"
+  | "address-length"
+  | "tlv"
+  | "checksum";
+
+/**
+ * A connection's HAProxy PROXY protocol header was missing (mode "required"), malformed,
+ * truncated or late. A NegotiationError (`MQW_ERR_NEGOTIATION`): like an unknown protocol, it is
+ * refused before any frame; `reason` says which rule the first bytes broke.
+ */
+export class ProxyProtocolError extends NegotiationError {
+  /** Which rule the PROXY header broke. */
+  readonly reason: ProxyProtocolErrorReason;
+  constructor(reason: ProxyProtocolErrorReason, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+
 /** An option or argument is invalid; the message names it. */
 export class InvalidArgumentError extends MqwireError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -124,7 +164,9 @@ export class InvalidArgumentError extends MqwireError {
  * `responseCode` is RocketMQ's code, `responseCodeName` its `ResponseCode` name when known.
  */
 export class BrokerError extends MqwireError {
+  /** RocketMQ's response code. */
   readonly responseCode: number;
+  /** The response code's `ResponseCode` name, when it has one. */
   readonly responseCodeName: string | undefined;
   /** The server's remark, as sent. */
   readonly remark: string | null;

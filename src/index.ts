@@ -130,6 +130,7 @@ export {
   type PullStatus,
 } from "./rocketmq/pull-consumer.js";
 export { type MessageQueue, Perm } from "./rocketmq/topic-route.js";
+export type { ProxiedEndpoints } from "./transport/address.js";
 export {
   createMemoryPair,
   defaultMemoryNetwork,
@@ -137,6 +138,21 @@ export {
   MemoryConnector,
   MemoryNetwork,
 } from "./transport/memory.js";
+export {
+  type ProxyAcceptOptions,
+  ProxyProtocolAcceptor,
+  type ProxyProtocolMode,
+  readProxyHeader,
+} from "./transport/proxy-acceptor.js";
+export {
+  type ProxyEndpoint,
+  type ProxyHeader,
+  ProxyHeaderParser,
+  type ProxyParseResult,
+  type ProxyTlv,
+  type ProxyTransportProtocol,
+  parseProxyHeader,
+} from "./transport/proxy-protocol.js";
 export { SocketTransport } from "./transport/socket-transport.js";
 export {
   parseSocksProxyConfig,

@@ -8,6 +8,7 @@
  */
 import type { Duplex } from "node:stream";
 import { InvalidArgumentError } from "../errors.js";
+import type { ProxyTlv } from "./proxy-protocol.js";
 
 /** A parsed TCP address; `host` carries no brackets (node:net wants "::1", not "[::1]"). */
 export interface TcpAddress {
@@ -94,10 +95,25 @@ export function formatParsedAddress(addr: ParsedAddress): string {
   }
 }
 
+/**
+ * What a PROXY protocol header said about a connection (proxy-acceptor.ts): `remote` of the
+ * EndpointNames is then the real client, and this names the proxy that relayed it.
+ */
+export interface ProxiedEndpoints {
+  /** The proxy's own address: the socket's peer. */
+  readonly proxiedBy: string;
+  /** The address the client connected to at the proxy. */
+  readonly destination: string;
+  /** v2 TLVs, in order; empty for v1. */
+  readonly tlvs: readonly ProxyTlv[];
+}
+
 /** The two ends of a connection as address strings. */
 export interface EndpointNames {
   readonly local: string;
   readonly remote: string;
+  /** Set when `remote` came from a PROXY protocol header. */
+  readonly proxy?: ProxiedEndpoints;
 }
 
 const kEndpointNames = Symbol("mqwire.endpointNames");

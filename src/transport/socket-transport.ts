@@ -17,10 +17,12 @@
  * in place then removed the header's own Buffer (a pool slice and a FastBuffer, ~100 B of
  * garbage a frame) and its copy.
  */
+import type { X509Certificate } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
+import { TLSSocket } from "node:tls";
 import { InvalidArgumentError, TimeoutError } from "../errors.js";
-import { endpointsOf } from "./address.js";
+import { endpointsOf, type ProxiedEndpoints } from "./address.js";
 import { type Clock, IdleTimer, systemClock } from "./idle-timer.js";
 import {
   BATCH_SLAB_BYTES,
@@ -104,6 +106,7 @@ export class SocketTransport extends EventEmitter implements Transport {
   #lastWriteAt: number;
   #localAddress: string;
   #remoteAddress: string;
+  readonly #proxy: ProxiedEndpoints | undefined;
   // Bound once per connection, not per read or write.
   readonly #onWritten = (): void => this.#checkDrain();
   readonly #onData = (chunk: Buffer): void => {
@@ -135,6 +138,7 @@ export class SocketTransport extends EventEmitter implements Transport {
     const names = endpointsOf(stream);
     this.#localAddress = options.localAddress ?? names.local;
     this.#remoteAddress = options.remoteAddress ?? names.remote;
+    this.#proxy = names.proxy;
 
     stream.on("error", (err: Error) => {
       // Keep the first error; the stream closes after it (autoDestroy), or we make it.
@@ -178,6 +182,15 @@ export class SocketTransport extends EventEmitter implements Transport {
   }
   get remoteAddress(): string {
     return this.#remoteAddress;
+  }
+  /** What a PROXY protocol header said (tagged by proxy-acceptor.ts), or undefined. */
+  get proxy(): ProxiedEndpoints | undefined {
+    return this.#proxy;
+  }
+  /** The peer's certificate when the stream is a TLSSocket and the peer sent one. */
+  get peerCertificate(): X509Certificate | undefined {
+    const s = this.#stream;
+    return s instanceof TLSSocket ? s.getPeerX509Certificate() : undefined;
   }
   /** Output queued and not yet written out: the stream's buffer plus this tick's batch, in bytes. */
   get queuedBytes(): number {

@@ -26,6 +26,7 @@ export type ProxyProtocolMode = "off" | "optional" | "required";
 
 /** Options of {@link ProxyProtocolAcceptor} (validated by the server's options.ts). */
 export interface ProxyAcceptOptions {
+  /** "required": a connection without a header is refused; "optional": one is read if present. */
   readonly mode: "optional" | "required";
   /** Time for the whole header from accept, in ms; 0 waits for ever. */
   readonly timeoutMs: number;
@@ -160,6 +161,7 @@ function readUntilDecided(
  * still reading their header when the listener closes are destroyed with it.
  */
 export class ProxyProtocolAcceptor implements Acceptor {
+  /** The options this acceptor reads headers with. */
   readonly options: ProxyAcceptOptions;
   readonly #inner: Acceptor;
   readonly #logger: Logger;

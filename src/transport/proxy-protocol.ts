@@ -47,7 +47,9 @@ export type ProxyTransportProtocol =
 
 /** One end of the proxied connection: an IP and port, or a Unix path (port 0). */
 export interface ProxyEndpoint {
+  /** The IP address (IPv6 without brackets), or the Unix path. */
   readonly host: string;
+  /** The port; 0 for Unix addresses. */
   readonly port: number;
   /** "host:port" ("[v6]:port"), or the path for Unix addresses. */
   readonly address: string;
@@ -55,18 +57,22 @@ export interface ProxyEndpoint {
 
 /** One v2 Type-Length-Value vector (spec §2.2), value copied out of the socket's buffer. */
 export interface ProxyTlv {
+  /** The TLV type byte (PP2_TYPE_*). */
   readonly type: number;
+  /** The value bytes. */
   readonly value: Buffer;
 }
 
 /** A parsed header. */
 export interface ProxyHeader {
+  /** The PROXY protocol version of the header: 1 (text) or 2 (binary). */
   readonly version: 1 | 2;
   /**
    * "proxy": relayed on behalf of `source`. "local": the proxy's own connection (v2 LOCAL, a health
    * check): the receiver keeps the socket's addresses (spec §2.2).
    */
   readonly command: "proxy" | "local";
+  /** The address family and transport of the proxied connection. */
   readonly protocol: ProxyTransportProtocol;
   /** The real client; undefined for LOCAL and for unspecified families (use the socket's own). */
   readonly source: ProxyEndpoint | undefined;

@@ -64,6 +64,8 @@ export class RemotingClient extends RemotingService {
   readonly #nameServers: NameServers;
   /** Channel → the address it was opened for (the table's key). */
   readonly #addrOf = new WeakMap<RemotingChannel, string>();
+  /** Channels that answered GO_AWAY: out of the table, open for their calls in flight. */
+  readonly #draining = new Set<RemotingChannel>();
   #state: "new" | "running" | "stopped" = "new";
 
   constructor(options: RemotingClientOptions = {}) {
@@ -93,15 +95,16 @@ export class RemotingClient extends RemotingService {
     }
   }
 
-  /** Closes every channel; pending calls fail with ChannelClosedError. */
+  /** Closes every channel, draining ones included; pending calls fail with ChannelClosedError. */
   async shutdown(): Promise<void> {
     this.#state = "stopped";
     this.#nameServers.stopScan();
-    const channels = this.#table.channels();
+    const channels = [...this.#table.channels(), ...this.#draining];
+    this.#draining.clear();
     // Abandons connects in progress too: their signal aborts and #open destroys a late socket.
     this.#table.clear();
-    // channels() holds active channels only, so each engine still emits close. Testing isActive
-    // right after close() would resolve at once: close() makes it false.
+    // channels() and #draining hold active channels only, so each engine still emits close.
+    // Testing isActive right after close() would resolve at once: close() makes it false.
     await Promise.all(
       channels.map(
         (channel) =>
@@ -134,6 +137,19 @@ export class RemotingClient extends RemotingService {
   protected channelClosed(channel: RemotingChannel): void {
     const addr = this.#addrOf.get(channel);
     if (addr !== undefined) this.#table.remove(addr, channel);
+    this.#draining.delete(channel);
+  }
+
+  /**
+   * `channel` answered GO_AWAY: drop it from the table if it is still its address's channel (a
+   * GO_AWAY that arrives after the reconnect must not drop the new one: RocketMQ's
+   * ChannelWrapper.reconnect(channel) checks isWrapperOf(channel) alike), and keep it until the
+   * server closes it or shutdown() does.
+   */
+  #drain(channel: RemotingChannel): void {
+    const addr = this.#addrOf.get(channel);
+    if (addr !== undefined) this.#table.remove(addr, channel);
+    if (channel.isActive && this.#state !== "stopped") this.#draining.add(channel);
   }
 
   /** The absolute deadline of a call, or an InvalidArgumentError for a bad time-out. */
@@ -172,8 +188,9 @@ export class RemotingClient extends RemotingService {
   ): Promise<RemotingCommand> {
     const deadlineAt = this.#deadline(options.timeoutMs);
     if (typeof deadlineAt !== "number") return Promise.reject(deadlineAt);
-    const sent = this.#invokeOnce(addr, request, deadlineAt, options.signal);
-    return this.#mayGoAway(request) ? this.#onGoAway(sent, addr, request, deadlineAt, options.signal) : sent;
+    return this.#mayGoAway(request)
+      ? this.#invokeGoAway(this.#ready(addr), addr, request, deadlineAt, options.signal)
+      : this.#invokeOnce(addr, request, deadlineAt, options.signal);
   }
 
   #invokeOnce(
@@ -195,31 +212,29 @@ export class RemotingClient extends RemotingService {
   }
 
   /**
-   * RocketMQ 5.x's GO_AWAY handling (reference §6.6): the server is shutting down gracefully, so
-   * its channel is dropped from the table (it stays open for calls still in flight on it, and
-   * closes when the server closes it), a new connection is opened, and a copy of the request with
-   * a new opaque is sent once with the time left. A second GO_AWAY fails with MQW_ERR_SEND.
+   * A call that may get GO_AWAY, on `channel` when one is live (RocketMQ 5.x, reference §6.6):
+   * the server is shutting down gracefully, so the channel the GO_AWAY came on is drained
+   * (#drain), a new connection is opened (one, however many calls got GO_AWAY), and a copy of
+   * the request with a new opaque is sent once with the time left. A second GO_AWAY drains that
+   * channel too and fails the call with MQW_ERR_SEND.
    */
-  async #onGoAway(
-    sent: Promise<RemotingCommand>,
+  async #invokeGoAway(
+    channel: RemotingChannel | undefined,
     addr: string | null,
     request: RemotingCommand,
     deadlineAt: number,
     signal: AbortSignal | undefined,
   ): Promise<RemotingCommand> {
-    const response = await sent;
+    const first = channel ?? (await this.#channel(addr, deadlineAt, signal));
+    const response = await this.invokeChannel(first, request, deadlineAt, signal, true);
     if (response.code !== ResponseCode.GO_AWAY) return response;
-    const target = addr ?? this.#nameServers.chosen;
-    const old = target === undefined ? undefined : this.#table.peek(target);
-    if (target !== undefined && old !== undefined) this.#table.remove(target, old);
-    this.logger.info(
-      `GO_AWAY from ${target ?? "a name server"}: reconnecting and sending request ${request.code} again`,
-    );
-    const retry = await this.#invokeOnce(addr, copyWithNewOpaque(request), deadlineAt, signal);
+    this.#drain(first);
+    this.logger.info(`GO_AWAY from ${first}: reconnecting and sending request ${request.code} again`);
+    const next = this.#ready(addr) ?? (await this.#channel(addr, deadlineAt, signal));
+    const retry = await this.invokeChannel(next, copyWithNewOpaque(request), deadlineAt, signal, true);
     if (retry.code === ResponseCode.GO_AWAY) {
-      throw new SendError(
-        `received GO_AWAY twice from ${target ?? "a name server"} for request code ${request.code}`,
-      );
+      this.#drain(next);
+      throw new SendError(`received GO_AWAY twice (${first}, ${next}) for request code ${request.code}`);
     }
     return retry;
   }
@@ -245,10 +260,9 @@ export class RemotingClient extends RemotingService {
       remaining = deadlineAt - Date.now();
     }
     try {
-      const sent = this.invokeChannel(channel, request, deadlineAt, undefined, true);
       return await (this.#mayGoAway(request)
-        ? this.#onGoAway(sent, addr, request, deadlineAt, undefined)
-        : sent);
+        ? this.#invokeGoAway(channel, addr, request, deadlineAt, undefined)
+        : this.invokeChannel(channel, request, deadlineAt, undefined, true));
     } catch (err) {
       if (isMqwireError(err, ErrorCodes.TIMEOUT) && this.options.closeSocketIfTimeout) {
         if (remaining > CLOSE_GUARD_MIN_MS || remaining > total / 4) {
@@ -273,13 +287,7 @@ export class RemotingClient extends RemotingService {
       return;
     }
     if (this.#mayGoAway(request)) {
-      this.#onGoAway(
-        this.#invokeOnce(addr, request, deadlineAt, undefined),
-        addr,
-        request,
-        deadlineAt,
-        undefined,
-      ).then(
+      this.#invokeGoAway(this.#ready(addr), addr, request, deadlineAt, undefined).then(
         (response) => runCallback(callback, response, null, this.logger),
         (error: Error) => runCallback(callback, null, error, this.logger),
       );

@@ -6,11 +6,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   ErrorCodes,
+  type RemotingChannel,
   RemotingClient,
   RemotingCommand,
   RemotingServer,
   ResponseCode,
   registerInteropService,
+  silentLogger,
 } from "../../src/index.js";
 
 const NEW_VERSION = 479; // V5_3_3: a shutting-down server says GO_AWAY to it
@@ -114,3 +116,45 @@ test("a client at version 0 never sees GO_AWAY handling: the reply is passed thr
   const reply = await client.invoke(server.addresses[0]!, client.createRequest(ECHO));
   assert.equal(reply.code, ResponseCode.GO_AWAY);
 });
+
+// Review of issue 10: each late GO_AWAY dropped whatever channel the table held for the address
+// (the fresh one), so 4 calls opened 5 connections and left 4 open after the client's shutdown;
+// with one GO_AWAY the old channel, out of the table, outlived the shutdown.
+for (const calls of [1, 4]) {
+  test(`${calls} GO_AWAY on one channel in separate ticks: one reconnect, none left open after shutdown`, async (t) => {
+    const server = new RemotingServer({ listen: ["127.0.0.1:0"], logger: silentLogger });
+    let first: RemotingChannel | undefined;
+    let opened = 0;
+    server.on("connect", (_addr, channel) => {
+      opened++;
+      first ??= channel;
+    });
+    // The first connection answers GO_AWAY, 20 ms apart so each reply comes in its own read;
+    // later connections answer.
+    server.registerProcessor(ECHO, async (request, channel) => {
+      if (channel !== first) return RemotingCommand.createResponse(ResponseCode.SUCCESS, "fresh");
+      await new Promise((r) => setTimeout(r, 20 * Number(request.extFields?.get("i"))));
+      return RemotingCommand.createResponse(ResponseCode.GO_AWAY);
+    });
+    await server.start();
+    t.after(() => server.shutdown({ graceMs: 0 }));
+    const addr = server.addresses[0]!;
+    const client = new RemotingClient({ version: NEW_VERSION, scanNameServers: false, logger: silentLogger });
+    t.after(() => client.shutdown());
+
+    const replies = await Promise.all(
+      Array.from({ length: calls }, (_, i) =>
+        client.invoke(addr, client.createRequest(ECHO, { extFields: { i: String(i) } }), { timeoutMs: 3000 }),
+      ),
+    );
+    assert.deepEqual(
+      replies.map((r) => r.remark),
+      replies.map(() => "fresh"),
+    );
+    assert.equal(opened, 2, "one connection, then one reconnect shared by every GO_AWAY");
+    await client.shutdown();
+    const until = Date.now() + 1000;
+    while (server.channels.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(server.channels.size, 0, "connections still open on the server after client.shutdown()");
+  });
+}

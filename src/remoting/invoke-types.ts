@@ -1,8 +1,10 @@
 /**
  * The public shapes of the remoting API that servers and clients share: channel events, per-call
- * options and RocketMQ's InvokeCallback with the helper that runs it exactly once.
+ * options with the one check of every call's `timeoutMs`, and RocketMQ's InvokeCallback with the
+ * helper that runs it exactly once.
  */
 import type { RemotingCommand } from "../codec/remoting-command.js";
+import { InvalidArgumentError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { RemotingChannel } from "./channel.js";
 
@@ -22,10 +24,30 @@ export interface RemotingEvents {
 
 /** Per-call options of every invoke. */
 export interface InvokeOptions {
-  /** Time-out of the whole call in ms, connect and permit wait included. */
+  /**
+   * Time-out of the whole call in ms, connect and permit wait included; a number >= 0.
+   * `Infinity` means no deadline: the call ends with its response, its signal or its channel's
+   * close (a connect is still bounded by the client's connectTimeoutMs). Default: the client's
+   * defaultTimeoutMs, 3000 for a server's push.
+   */
   timeoutMs?: number;
   /** Aborting ends the call with the signal's reason. */
   signal?: AbortSignal;
+}
+
+/**
+ * The check of every public call's `timeoutMs` (client calls and server pushes alike): a number
+ * >= 0, Infinity included ({@link InvokeOptions.timeoutMs}); undefined gives `fallback`. The
+ * error is returned, not thrown, so that each call rejects or runs its callback with it.
+ */
+export function checkTimeoutMs(
+  timeoutMs: number | undefined,
+  fallback: number,
+): number | InvalidArgumentError {
+  const t = timeoutMs ?? fallback;
+  return typeof t === "number" && t >= 0
+    ? t
+    : new InvalidArgumentError(`timeoutMs must be a number >= 0 or Infinity, got ${String(t)}`);
 }
 
 /** RocketMQ's InvokeCallback: exactly one of succeed / fail runs, then complete. */

@@ -19,6 +19,7 @@ import { TlsConnector } from "../transport/tls.js";
 import type { Connector } from "../transport/transport.js";
 import type { RemotingChannel } from "./channel.js";
 import { ChannelTable } from "./channel-table.js";
+import { checkTimeoutMs } from "./invoke-types.js";
 import { NameServers } from "./name-servers.js";
 import { type InvokeCallback, type InvokeOptions, RemotingService, runCallback } from "./remoting-service.js";
 
@@ -152,16 +153,10 @@ export class RemotingClient extends RemotingService {
     if (channel.isActive && this.#state !== "stopped") this.#draining.add(channel);
   }
 
-  /** The absolute deadline of a call, or an InvalidArgumentError for a bad time-out. */
+  /** The absolute deadline of a call (Infinity: none), or an InvalidArgumentError for a bad time-out. */
   #deadline(timeoutMs: number | undefined): number | InvalidArgumentError {
-    const t = this.#timeout(timeoutMs);
+    const t = checkTimeoutMs(timeoutMs, this.options.defaultTimeoutMs);
     return typeof t === "number" ? callTimeNow() + t : t;
-  }
-
-  /** A call's time-out (the default when absent), or an InvalidArgumentError for a bad one. */
-  #timeout(timeoutMs: number | undefined): number | InvalidArgumentError {
-    const t = timeoutMs ?? this.options.defaultTimeoutMs;
-    return t >= 0 ? t : new InvalidArgumentError(`timeoutMs must be >= 0, got ${t}`);
   }
 
   /** The live channel of `addr` without waiting, when there is one (the fast path of every call). */
@@ -308,7 +303,7 @@ export class RemotingClient extends RemotingService {
   invokeOneway(addr: string | null, request: RemotingCommand, timeoutMs?: number): Promise<void> {
     // Not async: with a live channel the write happens now and no async frame is kept (see
     // invokeChannelOneway), and the clock is read only when something must wait.
-    const t = this.#timeout(timeoutMs);
+    const t = checkTimeoutMs(timeoutMs, this.options.defaultTimeoutMs);
     if (typeof t !== "number") return Promise.reject(t);
     const ready = this.#ready(addr);
     if (ready !== undefined) return this.invokeChannelOneway(ready, request, t, undefined, true);

@@ -17,7 +17,8 @@ import { defaultAcceptor } from "../transport/routing.js";
 import { TlsAcceptor, type TlsServerOptions } from "../transport/tls-server.js";
 import type { Acceptor, Address, Listener } from "../transport/transport.js";
 import type { RemotingChannel } from "./channel.js";
-import { type InvokeCallback, type InvokeOptions, RemotingService } from "./remoting-service.js";
+import { checkTimeoutMs } from "./invoke-types.js";
+import { type InvokeCallback, type InvokeOptions, RemotingService, runCallback } from "./remoting-service.js";
 
 /** Server options: the shared ones plus where to listen and how to accept. */
 export interface ServerOptions extends RemotingServerOptions {
@@ -120,14 +121,18 @@ export class RemotingServer extends RemotingService {
     this.#channels.delete(channel);
   }
 
-  /** Pushes a request to a connected client and waits for its response. */
+  /**
+   * Pushes a request to a connected client and waits for its response. A `timeoutMs` below 0 or
+   * not a number rejects with MQW_ERR_INVALID_ARGUMENT, as on every push.
+   */
   invoke(
     channel: RemotingChannel,
     request: RemotingCommand,
     options: InvokeOptions = {},
   ): Promise<RemotingCommand> {
-    const deadlineAt = callTimeNow() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    return this.invokeChannel(channel, request, deadlineAt, options.signal, false);
+    const t = checkTimeoutMs(options.timeoutMs, DEFAULT_TIMEOUT_MS);
+    if (typeof t !== "number") return Promise.reject(t);
+    return this.invokeChannel(channel, request, callTimeNow() + t, options.signal, false);
   }
   /** RocketMQ's `invokeSync(channel, request, timeoutMillis)`. */
   invokeSync(
@@ -144,11 +149,15 @@ export class RemotingServer extends RemotingService {
     timeoutMs: number,
     callback: InvokeCallback,
   ): void {
-    this.invokeChannelCallback(channel, request, callTimeNow() + timeoutMs, false, callback);
+    const t = checkTimeoutMs(timeoutMs, DEFAULT_TIMEOUT_MS);
+    if (typeof t !== "number") runCallback(callback, null, t, this.logger);
+    else this.invokeChannelCallback(channel, request, callTimeNow() + t, false, callback);
   }
   /** RocketMQ's `invokeOneway(channel, request, timeoutMillis)`: resolves once written. */
   invokeOneway(channel: RemotingChannel, request: RemotingCommand, timeoutMs: number): Promise<void> {
-    return this.invokeChannelOneway(channel, request, timeoutMs, undefined, false);
+    const t = checkTimeoutMs(timeoutMs, DEFAULT_TIMEOUT_MS);
+    if (typeof t !== "number") return Promise.reject(t);
+    return this.invokeChannelOneway(channel, request, t, undefined, false);
   }
 
   /**

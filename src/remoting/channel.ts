@@ -8,6 +8,7 @@
 import { FLAG_RESPONSE, RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
 import type { FrameHandler } from "../engine/frame-handler.js";
 import type { ProtocolEngine } from "../engine/protocol-engine.js";
+import { ChannelClosedError } from "../errors.js";
 import { diagnostics } from "../metrics.js";
 import type { IdleKind, Transport } from "../transport/transport.js";
 
@@ -91,14 +92,23 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
     return this.#pending;
   }
 
-  /** Writes a command; false when it could not be written (channel closed). */
+  /** Writes a command; false when it could not be written ({@link trySend} says why). */
   send(command: RemotingCommand): boolean {
-    if (this.#closed) return false;
+    return this.trySend(command) === undefined;
+  }
+
+  /**
+   * Writes a command and returns undefined, or returns why it could not: ChannelClosedError, or
+   * the codec's own error for a command it cannot encode (InvalidArgumentError for a code beyond
+   * the ROCKETMQ header's int16). Never throws, so callers keep the error as their `cause`.
+   */
+  trySend(command: RemotingCommand): Error | undefined {
+    if (this.#closed) return new ChannelClosedError(`channel to ${this.#remoteAddress} is closed`);
     try {
       this.engine.send(command);
-      return true;
-    } catch {
-      return false;
+      return undefined;
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
     }
   }
 

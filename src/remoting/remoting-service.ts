@@ -272,8 +272,11 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     }
     if (!channel.isActive) {
       table.fail(opaque, new ChannelClosedError(`channel to ${channel.remoteAddress} is closed`));
-    } else if (!channel.send(request)) {
-      table.fail(opaque, new SendError(`send request to <${channel.remoteAddress}> failed`));
+      return;
+    }
+    const cause = channel.trySend(request);
+    if (cause !== undefined) {
+      table.fail(opaque, new SendError(`send request to <${channel.remoteAddress}> failed`, { cause }));
     }
   }
 
@@ -322,9 +325,11 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   /** Writes a oneway request holding a permit; the permit is kept while the channel is unwritable. */
   #sendOneway(channel: RemotingChannel, request: RemotingCommand): Error | undefined {
     const permits = this.onewayPermits;
-    if (!channel.isActive || !channel.send(request)) {
+    // trySend refuses a closed or closing channel too (ChannelClosedError, kept as the cause).
+    const cause = channel.trySend(request);
+    if (cause !== undefined) {
       permits.release();
-      return new SendError(`send oneway request to <${channel.remoteAddress}> failed`);
+      return new SendError(`send oneway request to <${channel.remoteAddress}> failed`, { cause });
     }
     if (channel.isWritable) permits.release();
     else channel.heldOnewayPermits++;

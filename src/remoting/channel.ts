@@ -45,6 +45,11 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   lastResponseAt = 0;
   /** @internal Oneway permits held until this channel drains or closes (RemotingService). */
   heldOnewayPermits = 0;
+  /**
+   * True once the peer sent a request newer than V5_3_1: it understands GO_AWAY, so a
+   * shutting-down server leaves this channel to it (RemotingServer.shutdown).
+   */
+  peerUnderstandsGoAway = false;
 
   /** Server side: stop reading while unwritable (RocketMQ's server turns autoRead off). */
   readonly #pauseWhenUnwritable: boolean;

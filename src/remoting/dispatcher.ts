@@ -1,8 +1,8 @@
 /**
  * Request dispatch, RocketMQ's `NettyRemotingAbstract.processRequestCommand` in event-loop terms:
- * code → processor (or the default one) → GO_AWAY while shutting down → rejectRequest → a
- * concurrency slot or the processor's bounded queue → before-hooks → request pipeline → processor
- * → after-hooks → reply. Errors become the replies RocketMQ sends (§4, §5 of the reference):
+ * code → processor (or the default one) → GO_AWAY or refusal while shutting down → rejectRequest
+ * → a concurrency slot or the processor's bounded queue → before-hooks → request pipeline →
+ * processor → after-hooks → reply. Errors become the replies RocketMQ sends (§4, §5 of the reference):
  * REQUEST_CODE_NOT_SUPPORTED, SYSTEM_BUSY, SYSTEM_ERROR, or an AbortProcessError's own code.
  *
  * Hot path: with no hooks, no pipeline and a synchronous processor, a request costs no Promise
@@ -72,8 +72,8 @@ export class Dispatcher {
   #inProcess = 0;
   #idleWaiters: (() => void)[] = [];
   readonly #logger: Logger;
-  /** True during a graceful shutdown: new requests from peers > V5_3_1 get GO_AWAY. */
-  shuttingDown = false;
+  /** Set by {@link beginShutdown}: takes the requests of peers too old for GO_AWAY. */
+  #refuse: ((channel: RemotingChannel) => void) | undefined;
 
   constructor(logger: Logger) {
     this.#logger = logger;
@@ -132,6 +132,21 @@ export class Dispatcher {
     await Promise.allSettled([...all].map((p) => p.close?.()));
   }
 
+  /**
+   * Graceful shutdown from now on: no new request is taken. A peer newer than V5_3_1 gets GO_AWAY
+   * (RocketMQ 5.x, reference §5 step 2) and retries elsewhere. An older one cannot read GO_AWAY:
+   * RocketMQ serves it until its wait ends and then drops what is in process; here its request is
+   * dropped unprocessed and `refuse(channel)` runs, for the server to close that channel once what
+   * it took on it is answered (the close fails the dropped calls on the client, typed).
+   */
+  beginShutdown(refuse: (channel: RemotingChannel) => void): void {
+    this.#refuse = refuse;
+  }
+  /** True once {@link beginShutdown} was called. */
+  get shuttingDown(): boolean {
+    return this.#refuse !== undefined;
+  }
+
   /** Requests taken and not yet finished (running or queued). */
   get inProcess(): number {
     return this.#inProcess;
@@ -145,6 +160,7 @@ export class Dispatcher {
 
   /** Takes one request from `channel`. Never throws. */
   dispatch(channel: RemotingChannel, request: RemotingCommand): void {
+    if (request.version >= GO_AWAY_MIN_VERSION) channel.peerUnderstandsGoAway = true;
     const reg = this.#processors.get(request.code) ?? this.#default;
     if (reg === undefined) {
       this.#reply(
@@ -156,8 +172,10 @@ export class Dispatcher {
       this.#logger.warn(`${channel.remoteAddress}: request type ${request.code} not supported`);
       return;
     }
-    if (this.shuttingDown && request.version >= GO_AWAY_MIN_VERSION) {
-      this.#reply(channel, request, ResponseCode.GO_AWAY, "please go away");
+    if (this.#refuse !== undefined) {
+      if (request.version >= GO_AWAY_MIN_VERSION)
+        this.#reply(channel, request, ResponseCode.GO_AWAY, "please go away");
+      else this.#refuse(channel);
       return;
     }
     try {

@@ -65,8 +65,10 @@ export class RemotingClient extends RemotingService {
   readonly #nameServers: NameServers;
   /** Channel → the address it was opened for (the table's key). */
   readonly #addrOf = new WeakMap<RemotingChannel, string>();
-  /** Channels that answered GO_AWAY: out of the table, open for their calls in flight. */
+  /** Channels that answered GO_AWAY: out of the table, open until their last call in flight ends. */
   readonly #draining = new Set<RemotingChannel>();
+  /** Calls that may get GO_AWAY in flight per channel, so that a drained one closes after its last. */
+  readonly #goAwayCalls = new WeakMap<RemotingChannel, number>();
   #state: "new" | "running" | "stopped" = "new";
 
   constructor(options: RemotingClientOptions = {}) {
@@ -144,13 +146,29 @@ export class RemotingClient extends RemotingService {
   /**
    * `channel` answered GO_AWAY: drop it from the table if it is still its address's channel (a
    * GO_AWAY that arrives after the reconnect must not drop the new one: RocketMQ's
-   * ChannelWrapper.reconnect(channel) checks isWrapperOf(channel) alike), and keep it until the
-   * server closes it or shutdown() does.
+   * ChannelWrapper.reconnect(channel) checks isWrapperOf(channel) alike), and close it once its
+   * last call in flight has ended: the shutting-down server waits for us to leave rather than
+   * close it under requests we are still sending (RemotingServer.shutdown).
    */
   #drain(channel: RemotingChannel): void {
     const addr = this.#addrOf.get(channel);
     if (addr !== undefined) this.#table.remove(addr, channel);
-    if (channel.isActive && this.#state !== "stopped") this.#draining.add(channel);
+    if (!channel.isActive || this.#state === "stopped") return;
+    // The shutting-down server leaves the channel to us: close it after our last call on it.
+    if ((this.#goAwayCalls.get(channel) ?? 0) === 0) channel.close();
+    else this.#draining.add(channel);
+  }
+
+  /** `call` on `channel`, counted so that a drained channel closes when its last call ends. */
+  async #counted(channel: RemotingChannel, call: Promise<RemotingCommand>): Promise<RemotingCommand> {
+    this.#goAwayCalls.set(channel, (this.#goAwayCalls.get(channel) ?? 0) + 1);
+    try {
+      return await call;
+    } finally {
+      const left = this.#goAwayCalls.get(channel)! - 1;
+      this.#goAwayCalls.set(channel, left);
+      if (left === 0 && this.#draining.delete(channel)) channel.close();
+    }
   }
 
   /** The absolute deadline of a call (Infinity: none), or an InvalidArgumentError for a bad time-out. */
@@ -221,12 +239,15 @@ export class RemotingClient extends RemotingService {
     signal: AbortSignal | undefined,
   ): Promise<RemotingCommand> {
     const first = channel ?? (await this.#channel(addr, deadlineAt, signal));
-    const response = await this.invokeChannel(first, request, deadlineAt, signal, true);
+    const response = await this.#counted(first, this.invokeChannel(first, request, deadlineAt, signal, true));
     if (response.code !== ResponseCode.GO_AWAY) return response;
     this.#drain(first);
     this.logger.info(`GO_AWAY from ${first}: reconnecting and sending request ${request.code} again`);
     const next = this.#ready(addr) ?? (await this.#channel(addr, deadlineAt, signal));
-    const retry = await this.invokeChannel(next, copyWithNewOpaque(request), deadlineAt, signal, true);
+    const retry = await this.#counted(
+      next,
+      this.invokeChannel(next, copyWithNewOpaque(request), deadlineAt, signal, true),
+    );
     if (retry.code === ResponseCode.GO_AWAY) {
       this.#drain(next);
       throw new SendError(`received GO_AWAY twice (${first}, ${next}) for request code ${request.code}`);

@@ -4,7 +4,7 @@
  * to processors, pushes requests to connected clients, and shuts down gracefully.
  */
 import type { Duplex } from "node:stream";
-import { callTimeNow } from "../clock.js";
+import { callTimeNow, DeadlineTimer } from "../clock.js";
 import type { RemotingCommand } from "../codec/remoting-command.js";
 import { InvalidArgumentError } from "../errors.js";
 import {
@@ -33,9 +33,21 @@ export interface ServerOptions extends RemotingServerOptions {
   tls?: TlsServerOptions;
 }
 
+/**
+ * Longest a shutting-down server waits for a channel with nothing in process to stay silent
+ * before closing it, in ms (a tenth of the grace when that is less): long enough for a peer that
+ * just got its answers to send its next request and get GO_AWAY, instead of meeting a close.
+ */
+const MAX_SHUTDOWN_QUIET_MS = 1000;
+/** How often a shutting-down server looks for channels it can close, in ms. */
+const SHUTDOWN_SWEEP_MS = 10;
+
 /** Options of a graceful shutdown. */
 export interface ShutdownOptions {
-  /** Most ms to wait for in-flight requests before closing. Default the server's shutdownGraceMs. */
+  /**
+   * Longest the shutdown takes, in ms: requests in process get until then to be answered. A number
+   * >= 0 or Infinity. Default the server's shutdownGraceMs.
+   */
   graceMs?: number;
 }
 
@@ -47,6 +59,8 @@ export class RemotingServer extends RemotingService {
   readonly #channels = new Set<RemotingChannel>();
   #state: "new" | "running" | "stopping" | "stopped" = "new";
   #shutdown: Promise<void> | undefined;
+  /** During a shutdown: resolves it once the last channel has closed. */
+  #onAllClosed: (() => void) | undefined;
 
   constructor(options: ServerOptions = {}) {
     const resolved = resolveServerOptions(options);
@@ -119,6 +133,7 @@ export class RemotingServer extends RemotingService {
 
   protected channelClosed(channel: RemotingChannel): void {
     this.#channels.delete(channel);
+    if (this.#channels.size === 0) this.#onAllClosed?.();
   }
 
   /**
@@ -161,44 +176,80 @@ export class RemotingServer extends RemotingService {
   }
 
   /**
-   * Graceful shutdown: stop accepting, answer GO_AWAY to peers newer than RocketMQ 5.3.1 (older
-   * ones are still served), wait up to `graceMs` for requests in process, then close every
-   * channel with a bounded final write; pushed calls still pending fail with ChannelClosedError.
+   * Graceful shutdown, over at most `graceMs` (a number >= 0, or Infinity; beyond setTimeout's
+   * range is fine): stop accepting connections; from then on take no new request (GO_AWAY to
+   * peers newer than RocketMQ 5.3.1, which retry elsewhere; older peers' requests are dropped
+   * and their channel closed, see Dispatcher.beginShutdown); answer every request taken; close
+   * each channel of an older peer once nothing it took is in process and it is quiet (no read
+   * for a tenth of the grace, at most a second), and leave a newer peer's to the peer, which
+   * closes it after GO_AWAY; at the end of the grace close the rest at once. Calls still pending
+   * on a closed channel (pushes included) fail with ChannelClosedError. Rejects with
+   * InvalidArgumentError for a bad `graceMs`.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const graceMs = options.graceMs ?? this.options.shutdownGraceMs;
+    if (typeof graceMs !== "number" || !(graceMs >= 0)) {
+      return Promise.reject(
+        new InvalidArgumentError(`graceMs must be a number >= 0 or Infinity, got ${String(graceMs)}`),
+      );
+    }
     // Every caller waits for the same shutdown: a second call must not resolve before the first.
-    this.#shutdown ??= this.#shutdownOnce(options);
+    this.#shutdown ??= this.#shutdownOnce(graceMs);
     return this.#shutdown;
   }
 
-  async #shutdownOnce(options: ShutdownOptions): Promise<void> {
+  async #shutdownOnce(graceMs: number): Promise<void> {
     this.#state = "stopping";
-    const graceMs = options.graceMs ?? this.options.shutdownGraceMs;
-    // GO_AWAY from the first moment, as RocketMQ sets isShuttingDown before it sleeps.
-    this.dispatcher.shuttingDown = true;
-    await Promise.allSettled(this.#listeners.map((l) => l.close()));
+    const deadlineAt = Date.now() + graceMs;
+    const quietMs = Math.min(graceMs / 10, MAX_SHUTDOWN_QUIET_MS);
+    const refused = new Set<RemotingChannel>();
+    // No new request from the first moment, as RocketMQ sets isShuttingDown before it sleeps.
+    this.dispatcher.beginShutdown((channel) => refused.add(channel));
+    const listenersClosed = Promise.allSettled(this.#listeners.map((l) => l.close()));
     this.#listeners.length = 0;
-    if (graceMs > 0 && this.dispatcher.inProcess > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.dispatcher.whenIdle(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
-    const closing = [...this.#channels].map(
-      (channel) =>
-        new Promise<void>((resolve) => {
-          // isActive turns false as soon as close() starts: wait for the engine's "close". A
-          // channel whose onClose already ran has left #channels (channelClosed).
-          if (!this.#channels.has(channel)) return resolve();
-          channel.engine.once("close", () => resolve());
-          channel.close(Math.min(graceMs, this.options.closeGraceMs));
-        }),
-    );
-    await Promise.all(closing);
+    const closed = new Promise<void>((resolve) => {
+      this.#onAllClosed = resolve;
+    });
+    const closeAt = (now: number): number =>
+      Math.min(this.options.closeGraceMs, Math.max(0, deadlineAt - now));
+    // Quiet is judged by this loop's own sweeps, not by the last read's time: after a stall of
+    // this process, the timers run before the reads that waited in the kernel, so a channel
+    // counts as quiet only once two sweeps, with a poll for reads between, saw no new byte.
+    const quiet = new Map<RemotingChannel, { bytesRead: number; since: number; sweeps: number }>();
+    const sweep = (): void => {
+      const now = Date.now();
+      for (const channel of this.#channels) {
+        if (!channel.isActive) continue;
+        const bytesRead = channel.engine.transport.bytesRead;
+        let q = quiet.get(channel);
+        if (q === undefined || q.bytesRead !== bytesRead || channel.pendingRequests > 0) {
+          q = { bytesRead, since: now, sweeps: 0 };
+          quiet.set(channel, q);
+        } else q.sweeps++;
+        if (channel.pendingRequests > 0) continue;
+        if (refused.has(channel)) channel.close(closeAt(now));
+        // A peer that understands GO_AWAY gets one on its next request and then leaves (an mqwire
+        // client closes the channel once its calls on it end): closing under it instead would
+        // fail the requests it is sending, as ChannelClosedError rather than a retry.
+        else if (!channel.peerUnderstandsGoAway && q.sweeps >= 2 && now - q.since >= quietMs) {
+          channel.close(closeAt(now));
+        }
+      }
+      if (this.#channels.size === 0) this.#onAllClosed?.();
+    };
+    const sweeper = setInterval(sweep, SHUTDOWN_SWEEP_MS);
+    // Clamped and re-armed past 2^31-1 ms; Infinity arms nothing (src/clock.ts).
+    const deadline = new DeadlineTimer(deadlineAt, () => {
+      // The grace is over: what is left closes now (no second wait for a last write), its calls
+      // in process unanswered.
+      for (const channel of [...this.#channels]) channel.destroy();
+    });
+    sweep();
+    await closed;
+    clearInterval(sweeper);
+    deadline.cancel();
+    this.#onAllClosed = undefined;
+    await listenersClosed;
     await this.dispatcher.closeProcessors();
     this.#state = "stopped";
   }

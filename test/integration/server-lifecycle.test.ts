@@ -327,23 +327,85 @@ describe("shutdown", () => {
     assert.equal(order[0], "first");
   });
 
-  test("graceful: during the grace, peers newer than 5.3.1 get GO_AWAY, older ones are served", async (t) => {
-    const { server, addr } = await startServer(t, {}, registerInteropService);
-    const peer = await RawPeer.connect(t, addr);
-    peer.send(delayed(300));
-    await waitFor(inProcess(server), "request in process");
+  test("graceful: during the grace, peers newer than 5.3.1 get GO_AWAY, older ones are refused by a close", async (t) => {
+    // RocketMQ serves older peers until its wait ends, then drops what they have in process; mqwire
+    // takes nothing new from them, so that everything it took is answered (RELIABILITY.md, "Load
+    // and shutdown"). The refused request is never processed: the close fails it on the client.
+    const processed = counted();
+    const { server, addr } = await startServer(t, {}, (s) => {
+      registerInteropService(s);
+      s.registerProcessor(ECHO, (request) => {
+        processed();
+        return RemotingCommand.createResponse(ResponseCode.SUCCESS, null, { body: request.body });
+      });
+    });
+    const newPeer = await RawPeer.connect(t, addr);
+    const oldPeer = await RawPeer.connect(t, addr);
+    const slow = delayed(300);
+    oldPeer.send(slow);
+    await waitFor(
+      () => server.channels.size === 2 && [...server.channels].some((c) => c.pendingRequests === 1),
+      "request in process",
+    );
     const stopping = server.shutdown({ graceMs: 2000 });
     await sleep(20);
     const newer = echoRequest({ version: VERSION_5_3_3 });
     const older = echoRequest({ version: 0 });
-    peer.send(newer);
-    peer.send(older);
-    await peer.frame(2);
-    const byOpaque = new Map(peer.frames.map((f) => [f.command.opaque, f.command]));
-    assert.equal(byOpaque.get(newer.opaque)?.code, ResponseCode.GO_AWAY);
-    assert.equal(byOpaque.get(older.opaque)?.code, ResponseCode.SUCCESS);
+    newPeer.send(newer);
+    oldPeer.send(older);
+    const goAway = await newPeer.frame(0);
+    assert.equal(goAway.command.opaque, newer.opaque);
+    assert.equal(goAway.command.code, ResponseCode.GO_AWAY);
+    // The request taken before the shutdown is answered, the one after it is not, then the close.
+    await oldPeer.whenClosed();
+    assert.deepEqual(
+      oldPeer.frames.map((f) => [f.command.opaque, f.command.code]),
+      [[slow.opaque, ResponseCode.SUCCESS]],
+    );
+    assert.equal(processed.count, 0, "a request that came during the shutdown was processed");
+    // The newer peer's channel is left to it (it leaves after GO_AWAY, as an mqwire client does):
+    // the shutdown ends when it closes, long before the grace.
+    await sleep(100);
+    assert.equal(newPeer.closed, false, "the server closed a channel whose peer understands GO_AWAY");
+    newPeer.socket.end();
+    await withTimeout(stopping, 1000, "shutdown after the last peer left");
+  });
+
+  test("a grace above setTimeout's 2^31-1 ms range still waits for the request in process", async (t) => {
+    // Node fires a longer setTimeout after 1 ms: the shutdown closed the channel under the call.
+    const { server, addr } = await startServer(t, {}, registerInteropService);
+    const client = makeClient(t);
+    const slow = client.invoke(addr, delayed(200));
+    slow.catch(() => {});
+    await waitFor(inProcess(server), "request in process");
+    const stopping = server.shutdown({ graceMs: 2 ** 31 });
+    const response = await withTimeout(slow, WAIT_MS, "the call in process");
+    assert.equal(response.code, ResponseCode.SUCCESS);
     await withTimeout(stopping, WAIT_MS, "shutdown");
-    await peer.whenClosed();
+  });
+
+  test("shutdown() ends within graceMs when a request outlives it; a bad graceMs is refused", async (t) => {
+    const gate = deferred();
+    t.after(() => gate.resolve());
+    const { server, addr } = await startServer(t, {}, (s) =>
+      s.registerProcessor(1, async () => {
+        await gate.promise;
+        return RemotingCommand.createResponse(ResponseCode.SUCCESS);
+      }),
+    );
+    assert.equal((await rejection(server.shutdown({ graceMs: -1 }))).code, ErrorCodes.INVALID_ARGUMENT);
+    const client = makeClient(t);
+    const failed = rejection(client.invoke(addr, RemotingCommand.createRequest(1), { timeoutMs: 10_000 }));
+    await waitFor(inProcess(server), "request in process");
+    const begin = performance.now();
+    await withTimeout(server.shutdown({ graceMs: 300 }), WAIT_MS, "shutdown");
+    const elapsedMs = performance.now() - begin;
+    // Timers fire a little late: a few ms over the grace is the clock, not a second wait.
+    assert.ok(elapsedMs >= 290 && elapsedMs < 300 + 50, `shutdown took ${elapsedMs} ms, grace 300 ms`);
+    assert.equal(
+      (await withTimeout(failed, 1000, "the pending call to fail")).code,
+      ErrorCodes.CHANNEL_CLOSED,
+    );
   });
 
   test("graceMs 0: closes at once; the pending call fails at once with MQW_ERR_CHANNEL_CLOSED", async (t) => {

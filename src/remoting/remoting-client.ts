@@ -190,7 +190,8 @@ export class RemotingClient extends RemotingService {
   }
 
   /**
-   * Sends `request` to `addr` (null: a name server) and resolves with the response. Rejects with
+   * Sends `request` to `addr` (null: a name server, under invokeSync's time-out rule) and resolves
+   * with the response. Rejects with
    * MQW_ERR_TIMEOUT, MQW_ERR_CONNECT, MQW_ERR_SEND, MQW_ERR_CHANNEL_CLOSED,
    * MQW_ERR_TOO_MANY_REQUESTS or the signal's reason.
    */
@@ -199,6 +200,7 @@ export class RemotingClient extends RemotingService {
     request: RemotingCommand,
     options: InvokeOptions = {},
   ): Promise<RemotingCommand> {
+    if (addr === null) return this.#invokeSyncRule(null, request, options.timeoutMs, options.signal);
     const deadlineAt = this.#deadline(options.timeoutMs);
     if (typeof deadlineAt !== "number") return Promise.reject(deadlineAt);
     return this.#mayGoAway(request)
@@ -259,10 +261,22 @@ export class RemotingClient extends RemotingService {
    * RocketMQ's invokeSync: as `invoke`, and on a time-out the channel is closed (when
    * closeSocketIfTimeout, and unless the connect used most of the budget: RocketMQ #7057).
    */
-  async invokeSync(
+  invokeSync(addr: string | null, request: RemotingCommand, timeoutMs?: number): Promise<RemotingCommand> {
+    return this.#invokeSyncRule(addr, request, timeoutMs, undefined);
+  }
+
+  /**
+   * A call under invokeSync's rule: a time-out closes the channel (see invokeSync), a send
+   * failure too. Calls to a name server (addr null) take this rule in every style: RocketMQ calls
+   * name servers with invokeSync only, whose close moves the sticky choice on (§9.3); without it
+   * a name server that accepts and never answers held every promise or callback call (the
+   * protocol clients' route queries) for ever.
+   */
+  async #invokeSyncRule(
     addr: string | null,
     request: RemotingCommand,
-    timeoutMs?: number,
+    timeoutMs: number | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<RemotingCommand> {
     const deadlineAt = this.#deadline(timeoutMs);
     if (typeof deadlineAt !== "number") throw deadlineAt;
@@ -272,17 +286,17 @@ export class RemotingClient extends RemotingService {
     let remaining = total;
     let channel = this.#ready(addr);
     if (channel === undefined) {
-      channel = await this.#channel(addr, deadlineAt);
+      channel = await this.#channel(addr, deadlineAt, signal);
       remaining = deadlineAt - Date.now();
     }
     try {
       return await (this.#mayGoAway(request)
-        ? this.#invokeGoAway(channel, addr, request, deadlineAt, undefined)
-        : this.invokeChannel(channel, request, deadlineAt, undefined, true));
+        ? this.#invokeGoAway(channel, addr, request, deadlineAt, signal)
+        : this.invokeChannel(channel, request, deadlineAt, signal, true));
     } catch (err) {
       if (isMqwireError(err, ErrorCodes.TIMEOUT) && this.options.closeSocketIfTimeout) {
         if (remaining > CLOSE_GUARD_MIN_MS || remaining > total / 4) {
-          this.logger.warn(`invokeSync: closing ${channel} because of a time-out`);
+          this.logger.warn(`closing ${channel} because of a time-out (invokeSync's rule)`);
           channel.close();
         }
       } else if (isMqwireError(err, ErrorCodes.SEND)) channel.close();
@@ -297,6 +311,13 @@ export class RemotingClient extends RemotingService {
     timeoutMs: number,
     callback: InvokeCallback,
   ): void {
+    if (addr === null) {
+      this.#invokeSyncRule(null, request, timeoutMs, undefined).then(
+        (response) => runCallback(callback, response, null, this.logger),
+        (error: Error) => runCallback(callback, null, error, this.logger),
+      );
+      return;
+    }
     const deadlineAt = this.#deadline(timeoutMs);
     if (typeof deadlineAt !== "number") {
       runCallback(callback, null, deadlineAt, this.logger);

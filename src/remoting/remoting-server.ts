@@ -6,7 +6,7 @@
 import type { Duplex } from "node:stream";
 import { callTimeNow, DeadlineTimer } from "../clock.js";
 import type { RemotingCommand } from "../codec/remoting-command.js";
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, TooManyRequestsError } from "../errors.js";
 import {
   DEFAULT_TIMEOUT_MS,
   type RemotingServerOptions,
@@ -134,6 +134,20 @@ export class RemotingServer extends RemotingService {
   protected channelClosed(channel: RemotingChannel): void {
     this.#channels.delete(channel);
     if (this.#channels.size === 0) this.#onAllClosed?.();
+  }
+
+  /**
+   * Pushes never queue past the high-water mark: to a channel whose queued output is above it (a
+   * client that stopped reading), every push (invoke, invokeSync, invokeAsync, invokeOneway)
+   * fails at once with MQW_ERR_TOO_MANY_REQUESTS, as an empty permit pool does, and nothing is
+   * written. Netty would queue it without bound (RocketMQ #3651); the channel stays open, and
+   * `channel.isWritable` (with the engine's `drain`) tells when pushing works again.
+   */
+  protected override refuseWrite(channel: RemotingChannel): Error | undefined {
+    if (channel.isWritable || !channel.isActive) return undefined;
+    return new TooManyRequestsError(
+      `push to ${channel.remoteAddress} refused: its output is above the high-water mark (the peer is not reading)`,
+    );
   }
 
   /**

@@ -274,10 +274,26 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
       table.fail(opaque, new ChannelClosedError(`channel to ${channel.remoteAddress} is closed`));
       return;
     }
+    const refused = this.refuseWrite(channel);
+    if (refused !== undefined) {
+      table.fail(opaque, refused);
+      return;
+    }
     const cause = channel.trySend(request);
     if (cause !== undefined) {
       table.fail(opaque, new SendError(`send request to <${channel.remoteAddress}> failed`, { cause }));
     }
+  }
+
+  /**
+   * Why a request must not be written to `channel` now, or undefined. Checked at the write, after
+   * any permit wait, so no caller queues past it. Clients write always (a call's bytes leave
+   * when the server reads; refusing above the high-water mark would fail ordinary pipelining of
+   * large bodies); RemotingServer refuses pushes to a channel above it (Netty would queue them
+   * without bound, RocketMQ #3651).
+   */
+  protected refuseWrite(_channel: RemotingChannel): Error | undefined {
+    return undefined;
   }
 
   /**
@@ -325,6 +341,11 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   /** Writes a oneway request holding a permit; the permit is kept while the channel is unwritable. */
   #sendOneway(channel: RemotingChannel, request: RemotingCommand): Error | undefined {
     const permits = this.onewayPermits;
+    const refused = this.refuseWrite(channel);
+    if (refused !== undefined) {
+      permits.release();
+      return refused;
+    }
     // trySend refuses a closed or closing channel too (ChannelClosedError, kept as the cause).
     const cause = channel.trySend(request);
     if (cause !== undefined) {

@@ -79,7 +79,9 @@ export type FrameErrorReason =
   | "truncated"
   | "ext-length"
   | "string-length"
-  | "field-range";
+  | "field-range"
+  | "header-too-large"
+  | "ext-fields-count";
 
 /** A frame's declared length is above the maximum (Netty `TooLongFrameException`). */
 export class FrameTooLargeError extends MqwireError {

@@ -3,7 +3,7 @@
  * NettyClientConfig values unless a note says why not), validated once and frozen
  * (STYLE.md rule 2). Nothing deep in the code reads raw options.
  */
-import type { Codec } from "./codec/codec.js";
+import { type Codec, DEFAULT_MAX_EXT_FIELDS, DEFAULT_MAX_HEADER_BYTES } from "./codec/codec.js";
 import type { RemotingCommand } from "./codec/remoting-command.js";
 import { LanguageCode, SerializeType } from "./codec/remoting-command.js";
 import { InvalidArgumentError } from "./errors.js";
@@ -36,10 +36,18 @@ export const DEFAULT_NAME_SERVER_SCAN_MS = 3_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Bounded final write of a closing channel, in ms. */
 export const DEFAULT_CLOSE_GRACE_MS = 3_000;
+/**
+ * Connections a server holds at once (handshaking ones included); one more is closed at accept,
+ * logged and counted. RocketMQ has no such limit; 10,000 is well above a broker's usual client
+ * count and well below what exhausts a process's memory or file descriptors.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 export {
   DEFAULT_CLIENT_ASYNC_PERMITS,
   DEFAULT_CLIENT_ONEWAY_PERMITS,
+  DEFAULT_MAX_EXT_FIELDS,
+  DEFAULT_MAX_HEADER_BYTES,
   DEFAULT_SERVER_ASYNC_PERMITS,
   DEFAULT_SERVER_ONEWAY_PERMITS,
 };
@@ -64,6 +72,10 @@ export interface RemotingOptions {
   channelMaxIdleMs?: number;
   /** Largest frame accepted, in bytes (length field + 4). Default 16 MiB. */
   maxFrameBytes?: number;
+  /** Largest frame header accepted, in bytes (21 to 16777215). Default 256 KiB. */
+  maxHeaderBytes?: number;
+  /** Most extFields a received header may carry. Default 1024. */
+  maxExtFields?: number;
   /** Requests a channel may have in processing before reads pause. Default 1024. */
   channelMaxPendingRequests?: number;
   /** Permits for in-flight async calls (invoke, invokeAsync, invokeSync). */
@@ -86,6 +98,10 @@ export interface ResolvedRemotingOptions {
   readonly version: number;
   readonly channelMaxIdleMs: number;
   readonly maxFrameBytes: number;
+  /** Largest frame header accepted, in bytes. */
+  readonly maxHeaderBytes: number;
+  /** Most extFields a received header may carry. */
+  readonly maxExtFields: number;
   readonly channelMaxPendingRequests: number;
   readonly asyncPermits: number;
   readonly onewayPermits: number;
@@ -134,6 +150,8 @@ export function resolveRemotingOptions(
     version: intOption("version", o.version, 0, -32768, 2 ** 31 - 1),
     channelMaxIdleMs: intOption("channelMaxIdleMs", o.channelMaxIdleMs, DEFAULT_CHANNEL_MAX_IDLE_MS),
     maxFrameBytes: intOption("maxFrameBytes", o.maxFrameBytes, 16 * 1024 * 1024, 64),
+    maxHeaderBytes: intOption("maxHeaderBytes", o.maxHeaderBytes, DEFAULT_MAX_HEADER_BYTES, 21, 0xff_ffff),
+    maxExtFields: intOption("maxExtFields", o.maxExtFields, DEFAULT_MAX_EXT_FIELDS),
     channelMaxPendingRequests: intOption(
       "channelMaxPendingRequests",
       o.channelMaxPendingRequests,
@@ -154,11 +172,15 @@ export interface RemotingServerOptions extends RemotingOptions {
   shutdownGraceMs?: number;
   /** Time a new connection has to send its first bytes, in ms. Default 10000. */
   handshakeTimeoutMs?: number;
+  /** Connections held at once; one more is closed at accept (logged, counted). Default 10000. */
+  maxConnections?: number;
 }
 
 export interface ResolvedServerOptions extends ResolvedRemotingOptions {
   readonly shutdownGraceMs: number;
   readonly handshakeTimeoutMs: number;
+  /** Connections held at once; more are closed at accept. */
+  readonly maxConnections: number;
 }
 
 export function resolveServerOptions(o: RemotingServerOptions = {}): ResolvedServerOptions {
@@ -169,6 +191,7 @@ export function resolveServerOptions(o: RemotingServerOptions = {}): ResolvedSer
     }),
     shutdownGraceMs: intOption("shutdownGraceMs", o.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS),
     handshakeTimeoutMs: intOption("handshakeTimeoutMs", o.handshakeTimeoutMs, 10_000),
+    maxConnections: intOption("maxConnections", o.maxConnections, DEFAULT_MAX_CONNECTIONS, 1),
   });
 }
 

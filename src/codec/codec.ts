@@ -4,6 +4,21 @@
  * boundary (ws `lib/receiver.js`, grpc-js `src/stream-decoder.ts`).
  */
 
+/**
+ * Default of {@link DecoderLimits.maxHeaderBytes}: 256 KiB. Java has no header limit below the
+ * frame's; a broker refuses message properties over 32767 characters, which JSON escaping can
+ * grow at most sixfold (192 KiB), and every other RocketMQ header is a few dozen short fields. A
+ * JSON header the fast scanner leaves goes through `JSON.parse`, ~25 ms for 256 KiB of tiny keys
+ * on the 2-core test machine: the limit bounds what one hostile frame can stall the event loop.
+ */
+export const DEFAULT_MAX_HEADER_BYTES = 256 * 1024;
+/**
+ * Default of {@link DecoderLimits.maxExtFields}: 1024. RocketMQ's headers carry up to a few dozen
+ * fields (custom header fields, plus what hooks add); without a limit a 16 MiB frame's ROCKETMQ
+ * header of 1.68M three-byte keys took 1.8 s to decode (RELIABILITY.md).
+ */
+export const DEFAULT_MAX_EXT_FIELDS = 1024;
+
 /** A codec's answer to the first bytes of a connection. */
 export type SniffResult = "yes" | "no" | "need-more";
 
@@ -14,6 +29,17 @@ export interface DecoderLimits {
    * bytes of the field itself (Netty's LengthFieldBasedFrameDecoder). Default 16 MiB.
    */
   maxFrameBytes?: number;
+  /**
+   * Largest frame header accepted, in bytes (JSON text or ROCKETMQ binary; the body is not
+   * counted). From 21 (a ROCKETMQ header's fixed part) to 16777215 (the 24-bit field). Default
+   * 256 KiB ({@link DEFAULT_MAX_HEADER_BYTES}).
+   */
+  maxHeaderBytes?: number;
+  /**
+   * Most extFields a header may carry: entries on the wire for ROCKETMQ (empty ones too), keys of
+   * the object for JSON (null values too). Default 1024 ({@link DEFAULT_MAX_EXT_FIELDS}).
+   */
+  maxExtFields?: number;
 }
 
 /** An incremental decoder: feed it chunks in order, get whole frames back. */

@@ -24,8 +24,15 @@
  * UTF-8, a value out of range) it answers null and the caller takes the `JSON.parse` path, which
  * keeps every tolerance and every typed error. For what it accepts it gives what that path gives,
  * which test/unit/json-header-fast.test.ts checks on encoder output and on mutated headers.
+ *
+ * One exception to "answers null": extFields with more than `maxExtFields` keys throw
+ * "ext-fields-count" as soon as the scanner counts one too many, rather than hand a header of up
+ * to maxHeaderBytes to `JSON.parse` to be counted again (the JSON.parse path counts keys too, so
+ * both paths refuse the same headers, except one that repeats the top-level extFields key).
  */
+import { MalformedFrameError } from "../errors.js";
 import { type RawBuffer, readAscii } from "./byte-strings.js";
+import { DEFAULT_MAX_EXT_FIELDS } from "./codec.js";
 import { LanguageCode, languageFromName, RemotingCommand, SerializeType } from "./remoting-command.js";
 
 const QUOTE = 0x22;
@@ -93,15 +100,22 @@ let textEnd = 0;
 /**
  * `buf[start, end)` decoded as `decodeJsonHeader` would, or null when the header is not of the
  * shape this scanner handles (see the file comment); then the caller must take the `JSON.parse`
- * path, which also raises every error. Never throws.
+ * path, which also raises every error. Throws only "ext-fields-count" (see the file comment).
  */
-export function scanJsonHeader(buf: Buffer, start: number, end: number): RemotingCommand | null {
+export function scanJsonHeader(
+  buf: Buffer,
+  start: number,
+  end: number,
+  maxExtFields = DEFAULT_MAX_EXT_FIELDS,
+): RemotingCommand | null {
   header = buf;
   textStart = start;
   textEnd = end;
-  const cmd = scanObject(buf, start, end);
-  header = text = null; // hold nothing past this call (extFields slices keep what they need)
-  return cmd;
+  try {
+    return scanObject(buf, start, end, maxExtFields);
+  } finally {
+    header = text = null; // hold nothing past this call (extFields slices keep what they need)
+  }
 }
 
 /**
@@ -110,7 +124,7 @@ export function scanJsonHeader(buf: Buffer, start: number, end: number): Remotin
  * buffer). That is safe because the cursor only moves forward and every loop stops at `end`, so
  * such a parse cannot finish exactly at `end`, which is checked last.
  */
-function scanObject(buf: Buffer, start: number, end: number): RemotingCommand | null {
+function scanObject(buf: Buffer, start: number, end: number, maxExtFields: number): RemotingCommand | null {
   let i = start;
   if (buf[i] !== OPEN_BRACE) i = skipSpace(buf, i, end);
   if (buf[i++] !== OPEN_BRACE) return null;
@@ -141,7 +155,7 @@ function scanObject(buf: Buffer, start: number, end: number): RemotingCommand | 
       if (buf[i++] !== COLON) return null;
       if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
       if (field === EXT_FIELDS) {
-        const ext = scanExtFields(buf, i, end);
+        const ext = scanExtFields(buf, i, end, maxExtFields);
         if (ext === undefined) return null;
         extFields = ext;
       } else if (field === LANGUAGE) {
@@ -335,8 +349,16 @@ function scanLanguage(buf: Buffer, i: number, end: number): number | undefined {
   return languageFromName(name) ?? LanguageCode.OTHER;
 }
 
-/** The extFields object at `i` (string values, each key once), or undefined; sets `pos` after it. */
-function scanExtFields(buf: Buffer, i: number, end: number): Map<string, string> | undefined {
+/**
+ * The extFields object at `i` (string values, each key once), or undefined; sets `pos` after it.
+ * Throws "ext-fields-count" at key `maxExtFields + 1`.
+ */
+function scanExtFields(
+  buf: Buffer,
+  i: number,
+  end: number,
+  maxExtFields: number,
+): Map<string, string> | undefined {
   if (buf[i++] !== OPEN_BRACE) return undefined;
   const map = new Map<string, string>();
   if (buf[i] !== QUOTE) i = skipSpace(buf, i, end);
@@ -356,6 +378,9 @@ function scanExtFields(buf: Buffer, i: number, end: number): Map<string, string>
     const size = map.size;
     map.set(key, value);
     if (map.size === size) return undefined; // a repeated key: JSON.parse's last-wins is the slow path's
+    if (size === maxExtFields) {
+      throw new MalformedFrameError("ext-fields-count", `extFields hold more than ${maxExtFields} keys`);
+    }
     i = pos;
     if (buf[i] !== COMMA && buf[i] !== CLOSE_BRACE) i = skipSpace(buf, i, end);
     const c = buf[i++];

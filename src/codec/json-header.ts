@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, MalformedFrameError } from "../errors.js";
 import { type RawBuffer, writeAscii } from "./byte-strings.js";
-import type { FrameSink } from "./codec.js";
+import { DEFAULT_MAX_EXT_FIELDS, type FrameSink } from "./codec.js";
 import { fastjsonQuote, isPlainJsonString, javaWellFormed, jsonObjectKeyOrder } from "./fastjson.js";
 import { scanJsonHeader } from "./json-header-parser.js";
 import {
@@ -249,7 +249,8 @@ function headerText(buf: Buffer, start: number, end: number): string {
  * and `serializeTypeCurrentRPC` ignored, `"remark": null`, language as name or number, extFields
  * values that are numbers or booleans turned into strings, null values skipped, absent or null
  * fields left at RemotingCommand's defaults (Java's field initialisers). extFields keep the frame's
- * key order. Throws MalformedFrameError "utf8", "json", "json-type" or "field-range".
+ * key order. Throws MalformedFrameError "utf8", "json", "json-type", "field-range" or, when
+ * extFields has more than `maxExtFields` keys (null values counted), "ext-fields-count".
  *
  * Headers of the shape fastjson and mqwire write go through a byte scanner
  * (./json-header-parser.ts), everything else through `JSON.parse` (`decodeJsonHeaderSlow`), which
@@ -257,8 +258,13 @@ function headerText(buf: Buffer, start: number, end: number): string {
  * took the codec benchmark's header (5 extFields, 174 bytes) from ~1.0 µs to ~0.5 µs, and the
  * benchmark's JSON encode + decode from ~433k to ~617k per second (ROCKETMQ: ~1.1M).
  */
-export function decodeJsonHeader(buf: Buffer, start = 0, end = buf.length): RemotingCommand {
-  return scanJsonHeader(buf, start, end) ?? decodeJsonHeaderSlow(buf, start, end);
+export function decodeJsonHeader(
+  buf: Buffer,
+  start = 0,
+  end = buf.length,
+  maxExtFields = DEFAULT_MAX_EXT_FIELDS,
+): RemotingCommand {
+  return scanJsonHeader(buf, start, end, maxExtFields) ?? decodeJsonHeaderSlow(buf, start, end, maxExtFields);
 }
 
 /**
@@ -266,7 +272,12 @@ export function decodeJsonHeader(buf: Buffer, start = 0, end = buf.length): Remo
  * Exported for the tests that hold the scanner to it (test/unit/json-header-fast.test.ts).
  * @internal
  */
-export function decodeJsonHeaderSlow(buf: Buffer, start = 0, end = buf.length): RemotingCommand {
+export function decodeJsonHeaderSlow(
+  buf: Buffer,
+  start = 0,
+  end = buf.length,
+  maxExtFields = DEFAULT_MAX_EXT_FIELDS,
+): RemotingCommand {
   const text = headerText(buf, start, end);
   let header: unknown;
   try {
@@ -285,7 +296,7 @@ export function decodeJsonHeaderSlow(buf: Buffer, start = 0, end = buf.length): 
     opaque: jsonInt(h.opaque, "opaque"),
     flag: jsonInt(h.flag, "flag"),
     remark: h.remark == null ? null : jsonString(h.remark, "remark"),
-    extFields: jsonExtFields(h.extFields, text),
+    extFields: jsonExtFields(h.extFields, text, maxExtFields),
     serializeType: SerializeType.JSON,
   });
 }
@@ -336,13 +347,16 @@ function isArrayIndex(key: string): boolean {
   return /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 4294967295;
 }
 
-function jsonExtFields(value: unknown, text: string): Map<string, string> | null {
+function jsonExtFields(value: unknown, text: string, maxExtFields: number): Map<string, string> | null {
   if (value == null) return null;
   if (typeof value !== "object" || Array.isArray(value)) {
     throw new MalformedFrameError("json-type", "JSON header field extFields is not an object");
   }
   const ext = value as Record<string, unknown>;
   let keys = Object.keys(ext);
+  if (keys.length > maxExtFields) {
+    throw new MalformedFrameError("ext-fields-count", `extFields hold more than ${maxExtFields} keys`);
+  }
   // JSON.parse moved integer-like keys first; only then is the text scanned for the real order.
   if (keys.length > 0 && isArrayIndex(keys[0]!)) keys = jsonObjectKeyOrder(text, "extFields") ?? keys;
   const map = new Map<string, string>();

@@ -12,7 +12,15 @@
  * Copy the body (`Buffer.from(cmd.body)`) before storing it for long.
  */
 import { InvalidArgumentError, MalformedFrameError } from "../errors.js";
-import type { Codec, DecoderLimits, FrameDecoder, FrameSink, SniffResult } from "./codec.js";
+import {
+  type Codec,
+  DEFAULT_MAX_EXT_FIELDS,
+  DEFAULT_MAX_HEADER_BYTES,
+  type DecoderLimits,
+  type FrameDecoder,
+  type FrameSink,
+  type SniffResult,
+} from "./codec.js";
 import { checkJsonInts, encodePlainJsonHeaderInto, lastPlainJsonClaimAt } from "./json-header.js";
 import { type RemotingCommand, SerializeType } from "./remoting-command.js";
 import { frameBytesOf, parseFrame, RocketmqFrameDecoder } from "./rocketmq-decoder.js";
@@ -37,11 +45,54 @@ const MAX_HEADER_BYTES = 0xff_ffff;
 /** Bytes before the header: the length field and the header-length word. */
 const PREFIX_BYTES = 8;
 
-/** Options of a RocketmqCodec. */
-export interface RocketmqCodecOptions {
+/** Smallest accepted maxHeaderBytes: a ROCKETMQ header's fixed part. */
+const MIN_MAX_HEADER_BYTES = 21;
+
+/** Options of a RocketmqCodec: defaults of the decoders it creates (see DecoderLimits). */
+export interface RocketmqCodecOptions extends DecoderLimits {
   /** Largest frame accepted by its decoders and `sniff`, length field included, in bytes. Default 16 MiB. */
   maxFrameBytes?: number;
 }
+
+/** A codec's or decoder's limits, validated (InvalidArgumentError names the bad one). */
+interface ResolvedLimits {
+  readonly maxFrameBytes: number;
+  readonly maxHeaderBytes: number;
+  readonly maxExtFields: number;
+}
+
+function resolveLimits(limits: DecoderLimits, fallback: ResolvedLimits): ResolvedLimits {
+  const { maxHeaderBytes, maxExtFields } = limits;
+  if (
+    maxHeaderBytes !== undefined &&
+    (!Number.isInteger(maxHeaderBytes) ||
+      maxHeaderBytes < MIN_MAX_HEADER_BYTES ||
+      maxHeaderBytes > MAX_HEADER_BYTES)
+  ) {
+    throw new InvalidArgumentError(
+      `maxHeaderBytes must be an integer from ${MIN_MAX_HEADER_BYTES} to ${MAX_HEADER_BYTES}, got ${maxHeaderBytes}`,
+    );
+  }
+  if (
+    maxExtFields !== undefined &&
+    (!Number.isInteger(maxExtFields) || maxExtFields < 0 || maxExtFields > 0x7fff_ffff)
+  ) {
+    throw new InvalidArgumentError(
+      `maxExtFields must be an integer from 0 to ${0x7fff_ffff}, got ${maxExtFields}`,
+    );
+  }
+  return {
+    maxFrameBytes: resolveMaxFrameBytes(limits.maxFrameBytes, fallback.maxFrameBytes),
+    maxHeaderBytes: maxHeaderBytes ?? fallback.maxHeaderBytes,
+    maxExtFields: maxExtFields ?? fallback.maxExtFields,
+  };
+}
+
+const DEFAULT_LIMITS: ResolvedLimits = Object.freeze({
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
+  maxExtFields: DEFAULT_MAX_EXT_FIELDS,
+});
 
 function resolveMaxFrameBytes(value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -101,9 +152,16 @@ export class RocketmqCodec implements Codec<RemotingCommand> {
   readonly name = "rocketmq";
   /** Default limit of the decoders this codec creates, and the limit `sniff` applies. */
   readonly maxFrameBytes: number;
+  /** Default header limit of the decoders this codec creates, in bytes. */
+  readonly maxHeaderBytes: number;
+  /** Default extFields limit of the decoders this codec creates. */
+  readonly maxExtFields: number;
 
   constructor(options: RocketmqCodecOptions = {}) {
-    this.maxFrameBytes = resolveMaxFrameBytes(options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
+    const limits = resolveLimits(options, DEFAULT_LIMITS);
+    this.maxFrameBytes = limits.maxFrameBytes;
+    this.maxHeaderBytes = limits.maxHeaderBytes;
+    this.maxExtFields = limits.maxExtFields;
     Object.freeze(this);
   }
 
@@ -121,9 +179,10 @@ export class RocketmqCodec implements Codec<RemotingCommand> {
     return (word & MAX_HEADER_BYTES) <= length - 4 ? "yes" : "no";
   }
 
-  /** A fresh decoder; `limits.maxFrameBytes` overrides this codec's limit. */
+  /** A fresh decoder; each limit given in `limits` overrides this codec's. */
   createDecoder(limits: DecoderLimits = {}): FrameDecoder<RemotingCommand> {
-    return new RocketmqFrameDecoder(resolveMaxFrameBytes(limits.maxFrameBytes, this.maxFrameBytes));
+    const { maxFrameBytes, maxHeaderBytes, maxExtFields } = resolveLimits(limits, this);
+    return new RocketmqFrameDecoder(maxFrameBytes, maxHeaderBytes, maxExtFields);
   }
 
   /** See `encodeFrame`; the body is a separate chunk. */
@@ -190,12 +249,12 @@ export function encodeFrame(cmd: RemotingCommand): Buffer {
 }
 
 /**
- * Decodes exactly one whole frame, length field included. The frame limits of the decoder apply
- * (`maxFrameBytes`, default 16 MiB). Throws MalformedFrameError "truncated" when `buf` is shorter
- * than the frame and InvalidArgumentError when bytes follow it.
+ * Decodes exactly one whole frame, length field included. The limits of the decoder apply
+ * (`maxFrameBytes`, default 16 MiB; `maxHeaderBytes`, `maxExtFields`). Throws MalformedFrameError
+ * "truncated" when `buf` is shorter than the frame and InvalidArgumentError when bytes follow it.
  */
 export function decodeFrame(buf: Buffer, options: RocketmqCodecOptions = {}): RemotingCommand {
-  const maxFrameBytes = resolveMaxFrameBytes(options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
+  const { maxFrameBytes, maxHeaderBytes, maxExtFields } = resolveLimits(options, DEFAULT_LIMITS);
   if (buf.length < 4) throw new MalformedFrameError("truncated", `${buf.length} bytes hold no length field`);
   const frameBytes = frameBytesOf(buf.readUInt32BE(0), maxFrameBytes);
   if (buf.length < frameBytes) {
@@ -206,5 +265,5 @@ export function decodeFrame(buf: Buffer, options: RocketmqCodecOptions = {}): Re
       `${buf.length - frameBytes} bytes follow the frame of ${frameBytes} bytes`,
     );
   }
-  return parseFrame(buf, 4, frameBytes - 4);
+  return parseFrame(buf, 4, frameBytes - 4, maxHeaderBytes, maxExtFields);
 }

@@ -31,9 +31,16 @@ export function frameBytesOf(length: number, maxFrameBytes: number): number {
 
 /**
  * Parses the frame whose header-length word starts at `start` and whose length field said
- * `length`. The body is a view into `buf`, or null when empty (as Java).
+ * `length`. The body is a view into `buf`, or null when empty (as Java). A header over
+ * `maxHeaderBytes` is refused before it is read; `maxExtFields` bounds its extFields.
  */
-export function parseFrame(buf: Buffer, start: number, length: number): RemotingCommand {
+export function parseFrame(
+  buf: Buffer,
+  start: number,
+  length: number,
+  maxHeaderBytes: number,
+  maxExtFields: number,
+): RemotingCommand {
   const word = getUint32(buf, start);
   const type = word >>> 24;
   const headerLen = word & MAX_HEADER_BYTES;
@@ -46,12 +53,18 @@ export function parseFrame(buf: Buffer, start: number, length: number): Remoting
       `header length ${headerLen} exceeds frame length ${length}`,
     );
   }
+  if (headerLen > maxHeaderBytes) {
+    throw new MalformedFrameError(
+      "header-too-large",
+      `header of ${headerLen} bytes exceeds the maximum of ${maxHeaderBytes}`,
+    );
+  }
   const headerStart = start + 4;
   const headerEnd = headerStart + headerLen;
   const cmd =
     type === SerializeType.ROCKETMQ
-      ? decodeRocketmqHeader(buf, headerStart, headerEnd)
-      : decodeJsonHeader(buf, headerStart, headerEnd);
+      ? decodeRocketmqHeader(buf, headerStart, headerEnd, maxExtFields)
+      : decodeJsonHeader(buf, headerStart, headerEnd, maxExtFields);
   const end = start + length;
   if (end > headerEnd) cmd.body = buf.subarray(headerEnd, end);
   return cmd;
@@ -74,6 +87,8 @@ export function parseFrame(buf: Buffer, start: number, length: number): Remoting
  */
 export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
   readonly #maxFrameBytes: number;
+  readonly #maxHeaderBytes: number;
+  readonly #maxExtFields: number;
   /** Pieces of the one frame not yet complete, in order. */
   #chunks: Buffer[] = [];
   #buffered = 0;
@@ -83,8 +98,11 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
   #target: Buffer | null = null;
   #error: unknown = null;
 
-  constructor(maxFrameBytes: number) {
+  /** The limits must have been validated (RocketmqCodec.createDecoder does). */
+  constructor(maxFrameBytes: number, maxHeaderBytes: number, maxExtFields: number) {
     this.#maxFrameBytes = maxFrameBytes;
+    this.#maxHeaderBytes = maxHeaderBytes;
+    this.#maxExtFields = maxExtFields;
   }
 
   get bufferedBytes(): number {
@@ -150,7 +168,7 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
         this.#frameBytes = frameBytes;
         break;
       }
-      frames.push(parseFrame(chunk, offset + 4, frameBytes - 4));
+      frames.push(parseFrame(chunk, offset + 4, frameBytes - 4, this.#maxHeaderBytes, this.#maxExtFields));
       offset += frameBytes;
     }
     if (offset < size) {
@@ -191,7 +209,7 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
     this.#chunks = [];
     this.#buffered = 0;
     this.#frameBytes = 0;
-    frames.push(parseFrame(frame, 4, frame.length - 4));
+    frames.push(parseFrame(frame, 4, frame.length - 4, this.#maxHeaderBytes, this.#maxExtFields));
     return missing;
   }
 
@@ -206,7 +224,7 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
     this.#target = null;
     this.#buffered = 0;
     this.#frameBytes = 0;
-    frames.push(parseFrame(target, 4, target.length - 4));
+    frames.push(parseFrame(target, 4, target.length - 4, this.#maxHeaderBytes, this.#maxExtFields));
     return take;
   }
 

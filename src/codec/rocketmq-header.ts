@@ -12,6 +12,7 @@
  */
 import { InvalidArgumentError, MalformedFrameError } from "../errors.js";
 import { latin1Text, type RawBuffer, readUtf8, utf8Length, writeAscii } from "./byte-strings.js";
+import { DEFAULT_MAX_EXT_FIELDS } from "./codec.js";
 import { javaWellFormed } from "./fastjson.js";
 import { checkInt32 } from "./json-header.js";
 import { RemotingCommand, SerializeType } from "./remoting-command.js";
@@ -200,9 +201,15 @@ const SHARED_TEXT_MAX_BYTES = 4096;
  * dropped (Java keeps it with a null, which every Java reader treats as absent and both Java
  * encoders skip; `Map<string, string>` cannot hold it). extLen 0 gives null extFields. Invalid
  * UTF-8 is replaced by U+FFFD, as Java's `new String(bytes, UTF_8)` does. Throws
- * MalformedFrameError "truncated", "string-length" or "ext-length".
+ * MalformedFrameError "truncated", "string-length", "ext-length" or, past `maxExtFields` entries
+ * (empty ones too), "ext-fields-count".
  */
-export function decodeRocketmqHeader(buf: Buffer, start = 0, end = buf.length): RemotingCommand {
+export function decodeRocketmqHeader(
+  buf: Buffer,
+  start = 0,
+  end = buf.length,
+  maxExtFields = DEFAULT_MAX_EXT_FIELDS,
+): RemotingCommand {
   if (end - start < ROCKETMQ_FIXED_HEADER_BYTES) {
     throw new MalformedFrameError("truncated", `ROCKETMQ header of ${end - start} bytes is shorter than 21`);
   }
@@ -224,7 +231,7 @@ export function decodeRocketmqHeader(buf: Buffer, start = 0, end = buf.length): 
   if (extLen < 0 || extLen > end - o) {
     throw new MalformedFrameError("ext-length", `extFields length ${extLen} exceeds the header`);
   }
-  const extFields = extLen === 0 ? null : decodeExtFields(buf, o, o + extLen);
+  const extFields = extLen === 0 ? null : decodeExtFields(buf, o, o + extLen, maxExtFields);
   return RemotingCommand.decoded(
     code,
     language,
@@ -237,14 +244,18 @@ export function decodeRocketmqHeader(buf: Buffer, start = 0, end = buf.length): 
   );
 }
 
-function decodeExtFields(buf: Buffer, start: number, end: number): Map<string, string> {
+function decodeExtFields(buf: Buffer, start: number, end: number, maxExtFields: number): Map<string, string> {
   const map = new Map<string, string>();
   // One native call for every field's text instead of one per key and per value: the per-field
   // toString calls were ~20% of an encode + decode in the profile. The header decode measured
   // 0.84 µs before, 0.30 µs now.
   const text = end - start <= SHARED_TEXT_MAX_BYTES ? latin1Text(buf, start, end) : null;
   let o = start;
+  let count = 0;
   while (o < end) {
+    if (++count > maxExtFields) {
+      throw new MalformedFrameError("ext-fields-count", `extFields hold more than ${maxExtFields} entries`);
+    }
     if (end - o < 2) throw new MalformedFrameError("truncated", "extFields entry ends before its key length");
     const keyLen = getInt16(buf, o);
     o += 2;

@@ -35,6 +35,10 @@ export interface ProtocolEngineOptions<F> {
   negotiate?: boolean;
   /** Largest frame the decoder accepts, in bytes. Default 16 MiB. */
   maxFrameBytes?: number;
+  /** Largest frame header the decoder accepts, in bytes; unset leaves the codec's default. */
+  maxHeaderBytes?: number;
+  /** Most extFields a header may carry; unset leaves the codec's default. */
+  maxExtFields?: number;
   /** Deadline for negotiation from `start()`, in ms; 0 disables it. Default 10000. */
   handshakeTimeoutMs?: number;
   /** Most bytes sniffed before a "no" decision. Default 64. */
@@ -51,6 +55,8 @@ interface ResolvedOptions<F> {
   readonly codecs: readonly Codec<F>[];
   readonly negotiate: boolean;
   readonly maxFrameBytes: number;
+  readonly maxHeaderBytes: number | undefined;
+  readonly maxExtFields: number | undefined;
   readonly handshakeTimeoutMs: number;
   readonly maxSniffBytes: number;
   readonly idle: IdleOptions | undefined;
@@ -64,6 +70,10 @@ function nonNegativeInt(name: string, value: number | undefined, fallback: numbe
     throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${String(value)}`);
   }
   return value;
+}
+
+function optionalInt(name: string, value: number | undefined, min: number): number | undefined {
+  return value === undefined ? undefined : nonNegativeInt(name, value, min, min);
 }
 
 /** Validates engine options once (STYLE.md rule 2) and returns a frozen copy. */
@@ -80,6 +90,9 @@ export function resolveEngineOptions<F>(options: ProtocolEngineOptions<F>): Reso
     codecs: Object.freeze(codecs.slice()),
     negotiate,
     maxFrameBytes: nonNegativeInt("maxFrameBytes", options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1),
+    // The codec checks its own ranges when it makes the decoder.
+    maxHeaderBytes: optionalInt("maxHeaderBytes", options.maxHeaderBytes, 1),
+    maxExtFields: optionalInt("maxExtFields", options.maxExtFields, 0),
     handshakeTimeoutMs: nonNegativeInt(
       "handshakeTimeoutMs",
       options.handshakeTimeoutMs,
@@ -316,7 +329,8 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
       codec.encodeInto !== undefined && t.claim !== undefined && t.append !== undefined
         ? (t as Transport & FrameSink)
         : undefined;
-    const decoder = codec.createDecoder({ maxFrameBytes: this.#options.maxFrameBytes });
+    const { maxFrameBytes, maxHeaderBytes, maxExtFields } = this.#options;
+    const decoder = codec.createDecoder({ maxFrameBytes, maxHeaderBytes, maxExtFields });
     this.#decoder = decoder;
     if (decoder.readBuffer !== undefined && t.setReadTarget !== undefined) {
       t.setReadTarget(() => decoder.readBuffer!());

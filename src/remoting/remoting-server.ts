@@ -59,6 +59,7 @@ export class RemotingServer extends RemotingService {
   readonly #channels = new Set<RemotingChannel>();
   #state: "new" | "running" | "stopping" | "stopped" = "new";
   #shutdown: Promise<void> | undefined;
+  #refusedConnections = 0;
   /** During a shutdown: resolves it once the last channel has closed. */
   #onAllClosed: (() => void) | undefined;
 
@@ -112,9 +113,24 @@ export class RemotingServer extends RemotingService {
   get channels(): ReadonlySet<RemotingChannel> {
     return this.#channels;
   }
+  /** Connections closed at accept because `maxConnections` were open. */
+  get refusedConnections(): number {
+    return this.#refusedConnections;
+  }
 
   #accept(duplex: Duplex): void {
     if (this.#state !== "running") {
+      duplex.destroy();
+      return;
+    }
+    // Handshaking channels count: a flood of silent connections must not grow without bound
+    // while it waits for handshakeTimeoutMs (RELIABILITY.md, "Hostile input and limits").
+    if (this.#channels.size >= this.options.maxConnections) {
+      this.#refusedConnections++;
+      const peer = (duplex as { remoteAddress?: string }).remoteAddress ?? "a peer";
+      this.logger.warn(
+        `refusing connection from ${peer}: maxConnections (${this.options.maxConnections}) connections are open`,
+      );
       duplex.destroy();
       return;
     }

@@ -125,6 +125,8 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
       codecs: [this.codec],
       negotiate,
       maxFrameBytes: o.maxFrameBytes,
+      maxHeaderBytes: o.maxHeaderBytes,
+      maxExtFields: o.maxExtFields,
       handshakeTimeoutMs: handshakeTimeoutMs ?? 0,
       idle: { allIdleMs: o.channelMaxIdleMs },
       closeGraceMs: o.closeGraceMs,

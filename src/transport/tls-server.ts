@@ -9,12 +9,20 @@
  * Not offered: RocketMQ's `tls.test.mode.enable` (a self-signed certificate generated at start):
  * permissive and enforcing need a key and certificate.
  */
+import { X509Certificate } from "node:crypto";
 import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
 import { InvalidArgumentError, NegotiationError, TimeoutError } from "../errors.js";
 import { defaultLogger, type Logger } from "../logger.js";
 import { endpointsOf, tagEndpoints } from "./address.js";
 import { buildSecureContext, checkBoolean, checkPositiveMs, resolvedOptions } from "./tls.js";
+import {
+  DEFAULT_TLS_RELOAD_INTERVAL_MS,
+  hasTlsFiles,
+  readTlsFiles,
+  type TlsFilePaths,
+  TlsFileWatcher,
+} from "./tls-files.js";
 import type { Acceptor, Address, Listener } from "./transport.js";
 
 /** The TLS record type of a handshake, the first byte every TLS client sends. */
@@ -51,6 +59,25 @@ export interface TlsServerOptions {
   rejectUnauthorized?: boolean;
   /** Time for the first byte plus the TLS handshake, in ms. Default 10000. */
   handshakeTimeoutMs?: number;
+  /** Path of the private key, PEM (`tls.server.keyPath`): read at construction, then watched. Instead of `key`. */
+  keyFile?: string;
+  /** Path of the certificate chain, PEM (`tls.server.certPath`): read, then watched. Instead of `cert`. */
+  certFile?: string;
+  /** Path of the CAs for client certificates, PEM (`tls.server.trustCertPath`): read, then watched. Instead of `ca`. */
+  caFile?: string;
+  /**
+   * How often a TlsAcceptor checks `keyFile`, `certFile` and `caFile` for changes while listening,
+   * in ms; a change rebuilds the context for new connections, open ones keep theirs (RocketMQ's
+   * FileWatchService). 0 turns reloading off. Default 500.
+   */
+  reloadIntervalMs?: number;
+}
+
+/** @internal What a file reload needs: the paths and the options that were not files. */
+export interface TlsReloadPlan {
+  readonly files: TlsFilePaths;
+  readonly intervalMs: number;
+  readonly base: Readonly<tls.SecureContextOptions>;
 }
 
 /** Server options after validation, frozen; the secure context is built once. */
@@ -61,6 +88,8 @@ export interface ResolvedTlsServerOptions {
   readonly requestCert: boolean;
   readonly rejectUnauthorized: boolean;
   readonly handshakeTimeoutMs: number;
+  /** @internal Set when the key, certificate or CAs came from files and reloading is on. */
+  readonly reload?: TlsReloadPlan | undefined;
 }
 
 /** Validates server options once; throws InvalidArgumentError naming the option. */
@@ -74,18 +103,34 @@ export function resolveTlsServerOptions(
   if (!SERVER_MODES.includes(mode)) {
     throw new InvalidArgumentError(`mode must be one of ${SERVER_MODES.join(", ")}, got ${String(mode)}`);
   }
+  const files: TlsFilePaths = { keyFile: o.keyFile, certFile: o.certFile, caFile: o.caFile };
+  const fromFiles = hasTlsFiles(files) ? readTlsFiles(files) : {};
+  const base = { key: o.key, cert: o.cert, ca: o.ca, passphrase: o.passphrase };
+  const material = {
+    key: fromFiles.key ?? o.key,
+    cert: fromFiles.cert ?? o.cert,
+    ca: fromFiles.ca ?? o.ca,
+    passphrase: o.passphrase,
+  };
+  const intervalMs = o.reloadIntervalMs ?? DEFAULT_TLS_RELOAD_INTERVAL_MS;
+  if (typeof intervalMs !== "number" || !Number.isSafeInteger(intervalMs) || intervalMs < 0) {
+    throw new InvalidArgumentError(
+      `reloadIntervalMs must be an integer >= 0 (ms), got ${String(intervalMs)}`,
+    );
+  }
   let secureContext = o.secureContext;
   if (secureContext === undefined && mode !== "disabled") {
-    if (o.key === undefined || o.cert === undefined) {
-      throw new InvalidArgumentError(`key and cert (or secureContext) are required in TLS mode "${mode}"`);
+    if (material.key === undefined || material.cert === undefined) {
+      throw new InvalidArgumentError(
+        `key and cert (keyFile and certFile, or secureContext) are required in TLS mode "${mode}"`,
+      );
     }
-    secureContext = buildSecureContext("TLS server", {
-      key: o.key,
-      cert: o.cert,
-      ca: o.ca,
-      passphrase: o.passphrase,
-    });
+    secureContext = buildSecureContext("TLS server", material);
   }
+  const reload =
+    hasTlsFiles(files) && intervalMs > 0 && o.secureContext === undefined && mode !== "disabled"
+      ? Object.freeze({ files: Object.freeze(files), intervalMs, base: Object.freeze(base) })
+      : undefined;
   const result: ResolvedTlsServerOptions = Object.freeze({
     mode,
     secureContext,
@@ -96,6 +141,7 @@ export function resolveTlsServerOptions(
       o.handshakeTimeoutMs,
       DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
     ),
+    reload,
   });
   resolvedOptions.add(result);
   return result;
@@ -259,28 +305,52 @@ function noop(): void {}
  * An Acceptor decorator: every connection `inner` accepts goes through {@link acceptWithTlsMode}
  * before `onConnection`. A refused or failed connection is destroyed and logged, never thrown.
  * Connections still deciding when the listener closes are destroyed with it (they have no owner yet).
+ *
+ * With `keyFile`/`certFile`/`caFile`, each listener polls the files (see tls-files.ts) and swaps in
+ * a new context when they change, as tls.Server#setSecureContext does: new connections get the new
+ * certificate, open ones keep theirs. A set that does not load (a key that does not match its
+ * certificate, half written) is logged and the old context stays. Closing the listener stops it.
  */
 export class TlsAcceptor implements Acceptor {
-  /** The validated, frozen options. */
-  readonly options: ResolvedTlsServerOptions;
+  #options: ResolvedTlsServerOptions;
   readonly #inner: Acceptor;
   readonly #logger: Logger;
 
   constructor(inner: Acceptor, options: TlsServerOptions, logger: Logger = defaultLogger) {
-    this.options = resolveTlsServerOptions(options);
+    this.#options = resolveTlsServerOptions(options);
     this.#inner = inner;
     this.#logger = logger;
   }
 
+  /** The validated, frozen options; a new object after each {@link setSecureContext}. */
+  get options(): ResolvedTlsServerOptions {
+    return this.#options;
+  }
+
+  /**
+   * Replaces the key and certificate (and CAs) for connections accepted from now on; open ones
+   * keep theirs (tls.Server#setSecureContext). Throws InvalidArgumentError for unusable material,
+   * and the old context stays.
+   */
+  setSecureContext(context: tls.SecureContext | tls.SecureContextOptions): void {
+    // A SecureContext carries its native `context`; options never have that key.
+    const secureContext =
+      "context" in context
+        ? (context as tls.SecureContext)
+        : buildSecureContext("TLS server", context as tls.SecureContextOptions);
+    const next: ResolvedTlsServerOptions = Object.freeze({ ...this.#options, secureContext });
+    resolvedOptions.add(next);
+    this.#options = next;
+  }
+
   async listen(address: Address, onConnection: (duplex: Duplex) => void): Promise<Listener> {
     const pending = new Set<Duplex>();
-    const options = this.options;
     const logger = this.#logger;
     const inner = await this.#inner.listen(address, (duplex) => {
       pending.add(duplex);
       // Named now: a destroyed net.Socket no longer knows its peer.
       const remote = endpointsOf(duplex).remote;
-      acceptWithTlsMode(duplex, options).then(
+      acceptWithTlsMode(duplex, this.#options).then(
         (ready) => {
           pending.delete(duplex);
           try {
@@ -292,18 +362,46 @@ export class TlsAcceptor implements Acceptor {
         },
         (err: Error) => {
           pending.delete(duplex);
-          logger.warn(`${address}: refused ${remote}: ${err.message}`, (err as Error).cause);
+          const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
+          logger.warn(`${address}: refused ${remote}: ${err.message}${cause}`, err.cause);
         },
       );
     });
+    const watcher = this.#watch(String(address));
     return {
       address: inner.address,
       port: inner.port,
       async close(): Promise<void> {
+        watcher?.stop();
         await inner.close();
         for (const d of pending) d.destroy();
         pending.clear();
       },
     };
+  }
+
+  #watch(address: string): TlsFileWatcher | undefined {
+    const plan = this.#options.reload;
+    if (plan === undefined) return undefined;
+    const logger = this.#logger;
+    const watcher = new TlsFileWatcher(
+      plan.files,
+      plan.intervalMs,
+      (contents) => {
+        try {
+          this.setSecureContext({ ...plan.base, ...contents });
+          const cert = contents.cert ?? plan.base.cert;
+          const x509 = cert === undefined ? undefined : new X509Certificate(cert as Buffer);
+          logger.info(
+            `${address}: TLS files reloaded: ${x509?.subject.replaceAll("\n", ", ") ?? "?"} ${x509?.fingerprint256 ?? ""}`,
+          );
+        } catch (err) {
+          logger.warn(`${address}: TLS files changed but do not load; the old certificate stays`, err);
+        }
+      },
+      (err) => logger.warn(`${address}: cannot read the TLS files`, err),
+    );
+    watcher.start();
+    return watcher;
   }
 }

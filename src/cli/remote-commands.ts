@@ -8,6 +8,7 @@ import {
   isMqwireError,
   parseRequestCode,
   parseRocketmqJson,
+  type ProxyProtocolMode,
   parseSerializeType,
   RemotingClient,
   type RemotingCommand,
@@ -35,10 +36,25 @@ function serializeArg(value: string): SerializeType {
   return parseSerializeType(value);
 }
 
+function proxyProtocolArg(value: string): ProxyProtocolMode {
+  if (value !== "off" && value !== "optional" && value !== "required") {
+    throw new Error(`proxy-protocol must be off, optional or required, got "${value}"`);
+  }
+  return value;
+}
+
+/** `mqwire serve`'s flags. */
+interface ServeFlags {
+  host: string;
+  port: number;
+  serialize?: SerializeType;
+  proxyProtocol: ProxyProtocolMode;
+}
+
 export function registerServe(program: Command): void {
   program
     .command("serve")
-    .description("run the interop service (request codes 100-106) until SIGINT/SIGTERM")
+    .description("run the interop service (request codes 100-107) until SIGINT/SIGTERM")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0: any free port)", intArg("port"), 9876)
     .option(
@@ -46,10 +62,17 @@ export function registerServe(program: Command): void {
       "serialize type of commands the server creates: json|rocketmq",
       serializeArg,
     )
-    .action(async (opts: { host: string; port: number; serialize?: SerializeType }) => {
+    .option(
+      "--proxy-protocol <mode>",
+      "HAProxy PROXY protocol header (v1/v2) before each connection: off|optional|required",
+      proxyProtocolArg,
+      "off",
+    )
+    .action(async (opts: ServeFlags) => {
       const server = new RemotingServer({
         listen: [opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`],
         serializeType: opts.serialize,
+        proxyProtocol: opts.proxyProtocol,
       });
       const interop = registerInteropService(server);
       await server.start();

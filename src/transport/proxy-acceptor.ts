@@ -67,7 +67,6 @@ export async function readProxyHeader(
       tagEndpoints(duplex, own);
       return undefined;
     }
-    if (result.kind !== "header") throw new ProxyProtocolError("truncated", "PROXY header undecided");
     const { header } = result;
     tagEndpoints(
       duplex,

@@ -14,6 +14,7 @@ import {
   DEFAULT_SERVER_ONEWAY_PERMITS,
 } from "./limiter.js";
 import { defaultLogger, type Logger } from "./logger.js";
+import type { ProxyProtocolMode } from "./transport/proxy-acceptor.js";
 import type { SocksProxyConfig } from "./transport/socks.js";
 import type { TlsClientOptions } from "./transport/tls.js";
 import type { Connector, TcpOptions } from "./transport/transport.js";
@@ -36,6 +37,9 @@ export const DEFAULT_NAME_SERVER_SCAN_MS = 3_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Bounded final write of a closing channel, in ms. */
 export const DEFAULT_CLOSE_GRACE_MS = 3_000;
+/** PROXY protocol headers are not read unless asked for (the spec: never guess, configure). */
+export const DEFAULT_PROXY_PROTOCOL: ProxyProtocolMode = "off";
+const PROXY_PROTOCOL_MODES: readonly string[] = ["off", "optional", "required"];
 /**
  * Connections a server holds at once (handshaking ones included); one more is closed at accept,
  * logged and counted. RocketMQ has no such limit; 10,000 is well above a broker's usual client
@@ -172,6 +176,12 @@ export interface RemotingServerOptions extends RemotingOptions {
   shutdownGraceMs?: number;
   /** Time a new connection has to send its first bytes, in ms. Default 10000. */
   handshakeTimeoutMs?: number;
+  /**
+   * HAProxy PROXY protocol v1/v2 header before anything else (TLS too): "off" (default; a header
+   * is refused as a bad frame), "optional" (read when present, as RocketMQ 5.1.4+), "required"
+   * (a connection without one is closed); a header must be complete within handshakeTimeoutMs.
+   */
+  proxyProtocol?: ProxyProtocolMode;
   /** Connections held at once; one more is closed at accept (logged, counted). Default 10000. */
   maxConnections?: number;
 }
@@ -179,6 +189,7 @@ export interface RemotingServerOptions extends RemotingOptions {
 export interface ResolvedServerOptions extends ResolvedRemotingOptions {
   readonly shutdownGraceMs: number;
   readonly handshakeTimeoutMs: number;
+  readonly proxyProtocol: ProxyProtocolMode;
   /** Connections held at once; more are closed at accept. */
   readonly maxConnections: number;
 }
@@ -192,7 +203,18 @@ export function resolveServerOptions(o: RemotingServerOptions = {}): ResolvedSer
     shutdownGraceMs: intOption("shutdownGraceMs", o.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS),
     handshakeTimeoutMs: intOption("handshakeTimeoutMs", o.handshakeTimeoutMs, 10_000),
     maxConnections: intOption("maxConnections", o.maxConnections, DEFAULT_MAX_CONNECTIONS, 1),
+    proxyProtocol: proxyProtocolOption(o.proxyProtocol),
   });
+}
+
+function proxyProtocolOption(value: unknown): ProxyProtocolMode {
+  if (value === undefined) return DEFAULT_PROXY_PROTOCOL;
+  if (typeof value !== "string" || !PROXY_PROTOCOL_MODES.includes(value)) {
+    throw new InvalidArgumentError(
+      `option proxyProtocol must be one of ${PROXY_PROTOCOL_MODES.join(", ")}, got ${String(value)}`,
+    );
+  }
+  return value as ProxyProtocolMode;
 }
 
 /** Options of a RemotingClient. */

@@ -16,6 +16,11 @@ export const InteropCode = {
   ONEWAY_COUNT: 104,
   READ_COUNT: 105,
   PUSH: 106,
+  /**
+   * "Who am I": the caller's address as the server sees it (after any PROXY header). Not used by
+   * the interop cases, so servers without it stay compatible.
+   */
+  WHO_AM_I: 107,
   /** The request the server pushes to the client. */
   CLIENT_PUSH: 200,
 } as const;
@@ -31,7 +36,19 @@ function echo(request: RemotingCommand): RemotingCommand {
   });
 }
 
-/** Registers the interop processors (100–106) on a server. Returns the counter's accessor. */
+/**
+ * 107's reply: body "host:port" of the caller as this server sees it; `extFields.tlsSubject`, the
+ * subject of the client's TLS certificate (one "key=value" per RDN, joined by ", "), when it sent one.
+ */
+function whoAmI(channel: RemotingChannel): RemotingCommand {
+  const subject = channel.peerCertificate?.subject;
+  return RemotingCommand.createResponse(ResponseCode.SUCCESS, null, {
+    body: Buffer.from(channel.remoteAddress),
+    extFields: subject === undefined ? null : { tlsSubject: subject.split("\n").join(", ") },
+  });
+}
+
+/** Registers the interop processors (100–107) on a server. Returns the counter's accessor. */
 export function registerInteropService(server: RemotingServer): {
   readonly count: number;
   readonly onewayTotal: number;
@@ -44,6 +61,7 @@ export function registerInteropService(server: RemotingServer): {
     return new Promise((resolve) => setTimeout(() => resolve(echo(request)), delayMs));
   });
   server.registerProcessor(InteropCode.NEVER_REPLIES, () => null);
+  server.registerProcessor(InteropCode.WHO_AM_I, (_request, channel: RemotingChannel) => whoAmI(channel));
   server.registerProcessor(InteropCode.THROWS, (request) => {
     throw new Error(`interop code 103 throws on purpose (opaque ${request.opaque})`);
   });

@@ -5,11 +5,14 @@
  * requests it has in processing so the engine can stop reading when they pile up (Qpid: the
  * engine never blocks the driver; ws: a full receiver pauses the socket).
  */
+import type { X509Certificate } from "node:crypto";
 import { FLAG_RESPONSE, RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
 import type { FrameHandler } from "../engine/frame-handler.js";
 import type { ProtocolEngine } from "../engine/protocol-engine.js";
 import { ChannelClosedError } from "../errors.js";
 import { diagnostics } from "../metrics.js";
+import type { ProxiedEndpoints } from "../transport/address.js";
+import type { ProxyTlv } from "../transport/proxy-protocol.js";
 import type { IdleKind, Transport } from "../transport/transport.js";
 
 /** What a channel reports to the server or client that owns it. */
@@ -23,6 +26,7 @@ export interface ChannelOwner {
 }
 
 let channelIds = 0;
+const NO_TLVS: readonly ProxyTlv[] = Object.freeze([]);
 
 /** A live connection carrying RocketMQ commands. */
 export class RemotingChannel implements FrameHandler<RemotingCommand> {
@@ -34,6 +38,7 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   readonly #maxPending: number;
   readonly #remoteAddress: string;
   readonly #localAddress: string;
+  readonly #proxy: ProxiedEndpoints | undefined;
   #pending = 0;
   #closed = false;
   /** Why the channel closed; undefined while open or after an orderly close. */
@@ -73,6 +78,7 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
     // Kept: the transport's addresses are gone once the socket is destroyed.
     this.#remoteAddress = engine.remoteAddress;
     this.#localAddress = engine.localAddress;
+    this.#proxy = this.#transport.proxy;
     // RocketMQ turns autoRead off while a channel is unwritable and back on when it drains:
     // a peer that sends requests but does not read replies cannot make our output grow.
     engine.on("drain", () => this.#maybeResume());
@@ -83,6 +89,22 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   }
   get localAddress(): string {
     return this.#localAddress;
+  }
+  /**
+   * The proxy's address when the connection came through a PROXY protocol header (a server's
+   * `proxyProtocol` option); `remoteAddress` is then the real client's. Undefined otherwise,
+   * and for a v2 LOCAL header (the proxy's own health check).
+   */
+  get proxiedBy(): string | undefined {
+    return this.#proxy?.proxiedBy;
+  }
+  /** The TLVs of a PROXY protocol v2 header, in order (RocketMQ's `proxy_protocol_tlv_0x..`); else empty. */
+  get proxyTlvs(): readonly ProxyTlv[] {
+    return this.#proxy?.tlvs ?? NO_TLVS;
+  }
+  /** The peer's TLS certificate, when the connection is TLS and the peer sent one. */
+  get peerCertificate(): X509Certificate | undefined {
+    return this.#transport.peerCertificate;
   }
   /** True until the connection closes or starts closing (Netty's isActive). */
   get isActive(): boolean {
@@ -199,6 +221,7 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   }
 
   toString(): string {
-    return `channel#${this.id}(${this.#localAddress} <-> ${this.#remoteAddress})`;
+    const via = this.#proxy === undefined ? "" : ` via ${this.#proxy.proxiedBy}`;
+    return `channel#${this.id}(${this.#localAddress} <-> ${this.#remoteAddress}${via})`;
   }
 }

@@ -13,6 +13,7 @@ import {
   type ResolvedServerOptions,
   resolveServerOptions,
 } from "../options.js";
+import { ProxyProtocolAcceptor } from "../transport/proxy-acceptor.js";
 import { defaultAcceptor } from "../transport/routing.js";
 import { TlsAcceptor, type TlsServerOptions } from "../transport/tls-server.js";
 import type { Acceptor, Address, Listener } from "../transport/transport.js";
@@ -67,7 +68,15 @@ export class RemotingServer extends RemotingService {
     const resolved = resolveServerOptions(options);
     super(resolved, options.codec);
     this.options = resolved;
-    const acceptor = options.acceptor ?? defaultAcceptor(resolved.tcp, resolved.logger);
+    let acceptor = options.acceptor ?? defaultAcceptor(resolved.tcp, resolved.logger);
+    // The PROXY header comes first on the wire, before a TLS handshake (HAProxy sends it first).
+    if (resolved.proxyProtocol !== "off") {
+      acceptor = new ProxyProtocolAcceptor(
+        acceptor,
+        { mode: resolved.proxyProtocol, timeoutMs: resolved.handshakeTimeoutMs },
+        resolved.logger,
+      );
+    }
     this.#acceptor = options.tls ? new TlsAcceptor(acceptor, options.tls, resolved.logger) : acceptor;
     this.#listenOn = Object.freeze([...(options.listen ?? ["127.0.0.1:0"])]);
   }

@@ -3,7 +3,9 @@
  * and hands over accepted Duplexes, and one Transport (socket-transport.ts) wraps any Duplex as
  * one live connection. Nothing above the transport touches a socket.
  */
+import type { X509Certificate } from "node:crypto";
 import type { Duplex } from "node:stream";
+import type { ProxiedEndpoints } from "./address.js";
 
 /** Which side of inactivity fired (Netty's IdleStateHandler states). */
 export type IdleKind = "reader" | "writer" | "all";
@@ -97,7 +99,12 @@ export interface Transport {
   readonly lastReadAt: number;
   readonly lastWriteAt: number;
   readonly localAddress: string;
+  /** The peer; on a server behind a PROXY protocol header, the real client (see `proxy`). */
   readonly remoteAddress: string;
+  /** Optional: what a PROXY protocol header said (the proxy's address, TLVs); undefined without one. */
+  readonly proxy?: ProxiedEndpoints | undefined;
+  /** Optional: the peer's TLS certificate, when the connection is TLS and the peer sent one. */
+  readonly peerCertificate?: X509Certificate | undefined;
   /** Re-arms the idle timer with new thresholds. */
   setIdle(options: IdleOptions): void;
   on<E extends keyof TransportEvents>(event: E, listener: (...args: TransportEvents[E]) => void): this;

@@ -7,7 +7,9 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { after, describe, test } from "node:test";
+import { RemotingClient, silentLogger } from "../../src/index.js";
 import { BIN, mqwire } from "../helpers/cli.js";
+import { ProxyHeaderConnector, proxyV1 } from "../helpers/proxy-header.js";
 
 const run = (args: string[], timeoutMs = 20_000) => mqwire(args, "", timeoutMs);
 
@@ -114,5 +116,29 @@ describe("mqwire call", () => {
     const r = await run(["call", `127.0.0.1:${port}`, "--code", "100"]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /MQW_ERR_CONNECT/);
+  });
+});
+
+describe("mqwire serve --proxy-protocol", () => {
+  test("required: 107 answers the client named in the header; a call without one exits 1", async (t) => {
+    const { child, addr } = await serve(["--proxy-protocol", "required"]);
+    t.after(() => stop(child));
+    const client = new RemotingClient({
+      scanNameServers: false,
+      logger: silentLogger,
+      connector: new ProxyHeaderConnector(proxyV1("203.0.113.9", "127.0.0.1", 40001, 9876)),
+    });
+    t.after(() => client.shutdown());
+    const reply = await client.invokeSync(addr, client.createRequest(107), 3000);
+    assert.equal(reply.body?.toString(), "203.0.113.9:40001");
+    const r = await run(["call", addr, "--code", "107"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /MQW_ERR_/);
+  });
+
+  test("an unknown mode is a usage error", async () => {
+    const r = await run(["serve", "--port", "0", "--proxy-protocol", "sometimes"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /proxy-protocol/);
   });
 });

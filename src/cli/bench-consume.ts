@@ -7,7 +7,7 @@
  * as firstMessageMs) and the idle wait at the end are not counted.
  */
 import { performance } from "node:perf_hooks";
-import { type Logger, PullConsumer, type SerializeType } from "../index.js";
+import { type Logger, PullConsumer, type SerializeType, type TlsClientOptions } from "../index.js";
 
 /** What `--mode consume` needs from the command line. */
 export interface ConsumeBenchOptions {
@@ -24,6 +24,8 @@ export interface ConsumeBenchOptions {
   pullBatch: number;
   serialize: SerializeType | undefined;
   json: boolean;
+  /** `--tls` and its files; undefined for plaintext. */
+  tls?: TlsClientOptions | undefined;
 }
 
 /** How often the idle limit is checked, in ms. */
@@ -55,7 +57,7 @@ export async function benchConsume(o: ConsumeBenchOptions): Promise<void> {
   const consumer = new PullConsumer({
     nameServer: o.namesrv,
     group: o.group,
-    ...(o.serialize === undefined ? {} : { remoting: { serializeType: o.serialize } }),
+    remoting: { serializeType: o.serialize, ...(o.tls ? { tls: o.tls } : {}) },
   });
   try {
     const stream = consumer.messages(o.topic, {

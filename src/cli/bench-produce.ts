@@ -8,7 +8,14 @@
  */
 import { performance } from "node:perf_hooks";
 import { build } from "hdr-histogram-js";
-import { BrokerError, isMqwireError, type Message, Producer, type SerializeType } from "../index.js";
+import {
+  BrokerError,
+  isMqwireError,
+  type Message,
+  Producer,
+  type SerializeType,
+  type TlsClientOptions,
+} from "../index.js";
 
 /** What `--mode produce` needs from the command line. */
 export interface ProduceBenchOptions {
@@ -25,6 +32,8 @@ export interface ProduceBenchOptions {
   timeoutMs: number;
   serialize: SerializeType | undefined;
   json: boolean;
+  /** `--tls` and its files; undefined for plaintext. */
+  tls?: TlsClientOptions | undefined;
 }
 
 /** Pause after a failed send, so that a send failing at once does not become a busy loop. */
@@ -113,7 +122,7 @@ export async function benchProduce(o: ProduceBenchOptions): Promise<void> {
     nameServer: o.namesrv,
     group: o.group,
     sendTimeoutMs: o.timeoutMs,
-    ...(o.serialize === undefined ? {} : { remoting: { serializeType: o.serialize } }),
+    remoting: { serializeType: o.serialize, ...(o.tls ? { tls: o.tls } : {}) },
   });
   const message: Message = { topic: o.topic, body: kitBody(0, o.size) };
   let phase: Phase;

@@ -4,7 +4,7 @@
  * and defaults as the RocketMQ kit's `java-client.sh bench-produce` and `bench-consume`.
  */
 import type { Command } from "commander";
-import type { SerializeType } from "../index.js";
+import type { SerializeType, TlsClientOptions } from "../index.js";
 import { benchConsume } from "./bench-consume.js";
 import { nonNegative, positive } from "./bench-options.js";
 import { benchProduce } from "./bench-produce.js";
@@ -43,6 +43,7 @@ export async function benchRocketmq(
   mode: "produce" | "consume",
   addr: string | undefined,
   opts: Record<string, unknown>,
+  tls?: TlsClientOptions,
 ): Promise<void> {
   const namesrv = addr ?? (opts.namesrv as string | undefined) ?? process.env.NAMESRV_ADDR;
   if (namesrv === undefined || namesrv === "")
@@ -65,6 +66,7 @@ export async function benchRocketmq(
       pullBatch: Math.floor((opts.pullBatch as number | undefined) ?? DEFAULT_PULL_BATCH),
       serialize,
       json,
+      tls,
     });
     return;
   }
@@ -83,5 +85,6 @@ export async function benchRocketmq(
     timeoutMs: opts.timeoutMs as number,
     serialize,
     json,
+    tls,
   });
 }

@@ -27,9 +27,11 @@ import {
   RemotingClient,
   type RemotingCommand,
   type SerializeType,
+  type TlsClientOptions,
 } from "../index.js";
 import { positive } from "./bench-options.js";
 import { benchRocketmq, withRocketmqOptions } from "./bench-rocketmq.js";
+import { addTlsClientFlags, tlsClientOptions } from "./tls-flags.js";
 
 type Mode = "sync" | "async" | "oneway";
 const MODES = ["sync", "async", "oneway", "produce", "consume"] as const;
@@ -50,6 +52,8 @@ interface BenchOptions {
   serialize: SerializeType;
   json: boolean;
   timeoutMs: number;
+  /** `--tls` and its files; undefined for plaintext. */
+  tls: TlsClientOptions | undefined;
 }
 
 /** One window's figures (the same shape as bench/lib/protocol.ts ClientResult). */
@@ -264,7 +268,12 @@ async function bench(target: string | undefined, o: BenchOptions): Promise<void>
   const connections = o.mode === "oneway" ? 1 : o.connections;
   const clients = Array.from(
     { length: connections },
-    () => new RemotingClient({ serializeType: o.serialize, scanNameServers: false }),
+    () =>
+      new RemotingClient({
+        serializeType: o.serialize,
+        scanNameServers: false,
+        ...(o.tls ? { tls: o.tls } : {}),
+      }),
   );
   try {
     for (const c of clients)
@@ -358,25 +367,31 @@ export function registerBench(program: Command): void {
     .option("--serialize <type>", "json | rocketmq", (v) => parseSerializeType(v))
     .option("--timeout-ms <ms>", "time-out of each call", positive("timeout-ms"), 10_000)
     .option("--json", "print one JSON object as the last line");
-  withRocketmqOptions(command).action(async (addr: string | undefined, opts: Record<string, unknown>) => {
-    const mode = opts.mode as (typeof MODES)[number];
-    if (!MODES.includes(mode)) throw new Error(`--mode must be ${MODES.join(", ")}`);
-    if (mode === "produce" || mode === "consume") {
-      await benchRocketmq(mode, addr, opts);
-      return;
-    }
-    const size = opts.size as number;
-    if (!Number.isInteger(size) || size < 0) throw new Error("--size must be an integer >= 0");
-    await bench(addr, {
-      mode,
-      concurrency: Math.floor(opts.concurrency as number),
-      connections: Math.floor(opts.connections as number),
-      seconds: (opts.seconds as number | undefined) ?? DEFAULT_SECONDS,
-      warmup: Math.max(0, (opts.warmup as number) || 0),
-      size,
-      serialize: (opts.serialize as SerializeType | undefined) ?? parseSerializeType("json"),
-      json: opts.json === true,
-      timeoutMs: opts.timeoutMs as number,
-    });
-  });
+  addTlsClientFlags(withRocketmqOptions(command)).action(
+    async (addr: string | undefined, opts: Record<string, unknown>) => {
+      const mode = opts.mode as (typeof MODES)[number];
+      if (!MODES.includes(mode)) throw new Error(`--mode must be ${MODES.join(", ")}`);
+      const tls = tlsClientOptions(opts);
+      if (mode === "produce" || mode === "consume") {
+        await benchRocketmq(mode, addr, opts, tls);
+        return;
+      }
+      // The server bench starts itself is plaintext.
+      if (tls !== undefined && addr === undefined) throw new Error("--tls needs the server's [addr]");
+      const size = opts.size as number;
+      if (!Number.isInteger(size) || size < 0) throw new Error("--size must be an integer >= 0");
+      await bench(addr, {
+        mode,
+        concurrency: Math.floor(opts.concurrency as number),
+        connections: Math.floor(opts.connections as number),
+        seconds: (opts.seconds as number | undefined) ?? DEFAULT_SECONDS,
+        warmup: Math.max(0, (opts.warmup as number) || 0),
+        size,
+        serialize: (opts.serialize as SerializeType | undefined) ?? parseSerializeType("json"),
+        json: opts.json === true,
+        timeoutMs: opts.timeoutMs as number,
+        tls,
+      });
+    },
+  );
 }

@@ -5,18 +5,22 @@
  */
 import { type Command, InvalidArgumentError as FlagError } from "commander";
 import type { ClientOptions } from "../index.js";
+import { addTlsClientFlags, type TlsClientFlags, tlsClientOptions } from "./tls-flags.js";
 
 /** The flags {@link addClientFlags} adds, as commander parses them. */
-export interface ClientFlags {
+export interface ClientFlags extends TlsClientFlags {
   /** `-n`: RocketMQ's `host:port;host:port` list; undefined means env NAMESRV_ADDR. */
   namesrv?: string;
   /** `--timeout-ms`: per request; undefined means the client's default. */
   timeoutMs?: number;
 }
 
-/** Adds `-n, --namesrv` and `--timeout-ms` to `cmd`. */
-export function addClientFlags(cmd: Command): Command {
-  return cmd
+/**
+ * Adds `-n, --namesrv`, `--timeout-ms` and the TLS flags (./tls-flags.ts) to `cmd`; `tlsKeyFlag`
+ * as in addTlsClientFlags.
+ */
+export function addClientFlags(cmd: Command, tlsKeyFlag: "key" | "tls-key" = "key"): Command {
+  return addTlsClientFlags(cmd, tlsKeyFlag)
     .option(
       "-n, --namesrv <addrs>",
       "name server HOST:PORT, several separated by ';' (default: env NAMESRV_ADDR)",
@@ -30,6 +34,8 @@ export function clientOptions(flags: ClientFlags): ClientOptions {
   // Undefined, not "": the library then reads NAMESRV_ADDR, as mqadmin does.
   if (flags.namesrv !== undefined) options.nameServer = flags.namesrv;
   if (flags.timeoutMs !== undefined) options.requestTimeoutMs = flags.timeoutMs;
+  const tls = tlsClientOptions(flags);
+  if (tls !== undefined) options.remoting = { tls };
   return options;
 }
 

@@ -23,7 +23,8 @@ import { ExitCode, exitTwoOnUsageError, runAction } from "./exit-codes.js";
 /** The producer group of `send` when `--group` is absent (RocketMQ reserves DEFAULT_PRODUCER). */
 export const DEFAULT_CLI_PRODUCER_GROUP = "mqwire_cli_producer";
 
-interface SendFlags extends ClientFlags {
+/** `send`'s flags: `--key` is a message key here, the TLS key is `--tls-key`. */
+interface SendFlags extends Omit<ClientFlags, "key"> {
   body?: string;
   bodyFile?: string;
   tag?: string;
@@ -84,13 +85,13 @@ export function registerSend(program: Command): void {
       .option("--count <n>", "messages to send, one after the other", intFlag(1), 1)
       .option("-g, --group <group>", "producer group", DEFAULT_CLI_PRODUCER_GROUP),
   );
-  addClientFlags(cmd).action(async (topic: string, opts: SendFlags) => {
+  addClientFlags(cmd, "tls-key").action(async (topic: string, opts: SendFlags) => {
     let producer: Producer | undefined;
     await runAction(
       cmd,
       async () => {
         const body = bodyMaker(opts);
-        const options = clientOptions(opts);
+        const options = clientOptions({ ...opts, key: undefined });
         producer = new Producer({
           ...options,
           group: opts.group,

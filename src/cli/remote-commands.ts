@@ -22,6 +22,14 @@ import {
 import { collectKeyValue, intFlag } from "./client-flags.js";
 import { bodyToJson, commandToJson } from "./command-json.js";
 import { ExitCode, exitTwoOnUsageError } from "./exit-codes.js";
+import {
+  addTlsClientFlags,
+  addTlsServerFlags,
+  type TlsClientFlags,
+  type TlsServerFlags,
+  tlsClientOptions,
+  tlsServerOptions,
+} from "./tls-flags.js";
 
 function intArg(name: string, min = 0): (value: string) => number {
   return (value) => {
@@ -52,7 +60,7 @@ interface ServeFlags {
 }
 
 export function registerServe(program: Command): void {
-  program
+  const cmd = program
     .command("serve")
     .description("run the interop service (request codes 100-107) until SIGINT/SIGTERM")
     .option("--host <host>", "address to listen on", "127.0.0.1")
@@ -68,11 +76,13 @@ export function registerServe(program: Command): void {
       proxyProtocolArg,
       "off",
     )
-    .action(async (opts: ServeFlags) => {
+    .action(async (opts: ServeFlags & TlsServerFlags) => {
+      const tls = tlsServerOptions(opts);
       const server = new RemotingServer({
         listen: [opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`],
         serializeType: opts.serialize,
         proxyProtocol: opts.proxyProtocol,
+        ...(tls === undefined ? {} : { tls }),
       });
       const interop = registerInteropService(server);
       await server.start();
@@ -105,18 +115,20 @@ export function registerServe(program: Command): void {
       };
       process.stdout.write(`${JSON.stringify(report)}\n`);
     });
+  addTlsServerFlags(cmd);
 }
 
 export function registerInterop(program: Command): void {
-  program
+  const cmd = program
     .command("interop")
     .description("run the interop cases against a server of the interop service")
     .argument("<addr>", "HOST:PORT of the server")
     .option("--serialize <type>", "serialize type of requests: json|rocketmq", serializeArg)
     .option("--timeout-ms <ms>", "time-out of each call", intArg("timeout-ms", 1), 5000)
-    .action(async (addr: string, opts: { serialize?: SerializeType; timeoutMs: number }) => {
+    .action(async (addr: string, opts: { serialize?: SerializeType; timeoutMs: number } & TlsClientFlags) => {
       const serializeType = opts.serialize ?? parseSerializeType("json");
-      const client = new RemotingClient({ serializeType, scanNameServers: false });
+      const tls = tlsClientOptions(opts);
+      const client = new RemotingClient({ serializeType, scanNameServers: false, ...(tls ? { tls } : {}) });
       registerInteropClient(client);
       const results = await runInteropCases(client, addr, { serializeType, timeoutMs: opts.timeoutMs }, (r) =>
         process.stdout.write(r.ok ? `PASS ${r.name}\n` : `FAIL ${r.name}: ${r.reason}\n`),
@@ -126,6 +138,7 @@ export function registerInterop(program: Command): void {
       process.stdout.write(`${passed} passed, ${results.length - passed} failed\n`);
       process.exitCode = passed === results.length ? 0 : 1;
     });
+  addTlsClientFlags(cmd);
 }
 
 /** How `call` prints a reply's body. */
@@ -204,7 +217,7 @@ export function registerCall(program: Command): void {
     .option("--serialize <type>", "serialize type: json|rocketmq", serializeFlag)
     .option("--pretty", "indent the JSON output")
     .option("--raw-body", "print a JSON body as text (as received) instead of parsed into bodyJson");
-  exitTwoOnUsageError(cmd).action(
+  exitTwoOnUsageError(addTlsClientFlags(cmd)).action(
     async (
       addr: string,
       opts: {
@@ -216,10 +229,20 @@ export function registerCall(program: Command): void {
         serialize?: SerializeType;
         pretty?: boolean;
         rawBody?: boolean;
-      },
+      } & TlsClientFlags,
     ) => {
       const extFields = new Map(opts.ext ?? []);
-      const client = new RemotingClient({ serializeType: opts.serialize, scanNameServers: false });
+      let tls: ReturnType<typeof tlsClientOptions>;
+      try {
+        tls = tlsClientOptions(opts);
+      } catch (err) {
+        cmd.error(`error: ${(err as Error).message}`, { exitCode: ExitCode.USAGE });
+      }
+      const client = new RemotingClient({
+        serializeType: opts.serialize,
+        scanNameServers: false,
+        ...(tls ? { tls } : {}),
+      });
       const request = client.createRequest(opts.code, {
         extFields: extFields.size > 0 ? extFields : null,
         body: opts.body === undefined ? null : Buffer.from(opts.body),

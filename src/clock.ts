@@ -101,3 +101,11 @@ export function oncePerRun(read: () => number): () => number {
  * benchmark's client profile.
  */
 export const callTimeNow: () => number = oncePerRun(Date.now);
+
+/**
+ * `performance.now()` once per synchronous run ({@link oncePerRun}): a monotonic, sub-millisecond
+ * reading for latency metrics. A call's start and end are each read when its run begins, as the
+ * calls issued (or the responses read) in one run happened together; performance.now() itself
+ * measured ~60 ns here, more than the rest of recording a call.
+ */
+export const monotonicNow: () => number = oncePerRun(() => performance.now());

@@ -25,7 +25,35 @@ export * from "./errors.js";
 export { type CaseResult, runInteropCases } from "./interop/interop-cases.js";
 export { InteropCode, registerInteropClient, registerInteropService } from "./interop/interop-service.js";
 export { defaultLogger, type Logger, silentLogger } from "./logger.js";
-export { diagnostics } from "./metrics.js";
+export {
+  type CallResult,
+  type CallsSnapshot,
+  type CodeStats,
+  diagnostics,
+  type LatencySummary,
+  MAX_METRICS_ROWS,
+  type MetricsSnapshot,
+} from "./metrics.js";
+export {
+  BYTES_RECEIVED,
+  BYTES_SENT,
+  CALLS_IN_FLIGHT,
+  CONNECTIONS,
+  CONNECTIONS_OPENED,
+  enableOpenTelemetry,
+  type OpenTelemetryBinding,
+  type OpenTelemetryOptions,
+  type OtelAttributes,
+  type OtelBatchResult,
+  type OtelHistogram,
+  type OtelInstrumentOptions,
+  type OtelMeter,
+  type OtelMeterProvider,
+  type OtelObservable,
+  REQUESTS_IN_FLIGHT,
+  RPC_CALL_LATENCY,
+  RPC_LATENCY,
+} from "./opentelemetry.js";
 export * from "./options.js";
 export { computeAclSignature, createAclSigningHook } from "./remoting/acl-hook.js";
 export {

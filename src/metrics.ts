@@ -1,15 +1,20 @@
 /**
  * Observability without dependencies (STYLE.md rule 12; undici `lib/core/diagnostics.js`):
  * `node:diagnostics_channel` channels named `mqwire:*`. Publishing costs one `hasSubscribers`
- * check on the hot path when nobody listens; histograms and counters belong to subscribers
- * (the CLI, an APM agent), not to the core.
+ * check on the hot path when nobody listens.
  *
  * ```ts
  * import diagnostics_channel from "node:diagnostics_channel";
  * diagnostics_channel.subscribe("mqwire:request", ({ channel, request }) => count(request.code));
  * ```
+ *
+ * And the per-code figures behind every service's `metrics()`: count, errors and a fixed
+ * log-linear latency histogram (./latency-histogram.ts) per request code × response code ×
+ * result, bounded in rows. They are always on: recording a call is a row compare and a bucket
+ * increment, with the clock read once per synchronous run (clock.ts monotonicNow).
  */
 import diagnosticsChannel from "node:diagnostics_channel";
+import { LatencyHistogram } from "./latency-histogram.js";
 
 /** The channels mqwire publishes on, and what each message holds. */
 export const diagnostics = {
@@ -22,3 +27,188 @@ export const diagnostics = {
   /** A reply to a peer's request was written: `{ channel, request, response }`. */
   response: diagnosticsChannel.channel("mqwire:response"),
 } as const;
+
+/**
+ * How a call or a served request ended: RocketMQ 5's `result` values (RemotingMetricsConstant:
+ * success, oneway, cancelled, process_request_failed, write_channel_failed) and, for calls this
+ * side made, the error kinds a call can end with (timeout, channel_closed, error).
+ */
+export type CallResult =
+  | "success"
+  | "oneway"
+  | "timeout"
+  | "cancelled"
+  | "write_channel_failed"
+  | "channel_closed"
+  | "process_request_failed"
+  | "error";
+
+/** Latency percentiles in ms (within 6.25%; `max` exact to the µs). */
+export interface LatencySummary {
+  /** Median, in ms. */
+  p50: number;
+  /** 99th percentile, in ms. */
+  p99: number;
+  /** Largest, in ms. */
+  max: number;
+}
+
+/** The figures of one request code and result. */
+export interface CodeStats {
+  /** The request code; "other" gathers the codes seen after {@link MAX_METRICS_ROWS} rows. */
+  requestCode: number | "other";
+  /** The response's code; null when none came (time-out, failure, oneway without reply). */
+  responseCode: number | null;
+  /** How the calls ended. */
+  result: CallResult;
+  /** Calls (or requests) counted in this row. */
+  calls: number;
+  /** Of those, the ones that failed or got a response code other than SUCCESS (0). */
+  errors: number;
+  /** Client side the call's latency (request written to response read); server side the processing time. */
+  latencyMs: LatencySummary;
+}
+
+/** One direction's figures: calls this side made, or requests it served. */
+export interface CallsSnapshot {
+  /** Calls waiting for their response now, or requests in processing now. */
+  inFlight: number;
+  /** One row per request code, response code and result, in the order they first occurred. */
+  byCode: CodeStats[];
+}
+
+/** What `metrics()` returns: a copy, free to keep or serialize. */
+export interface MetricsSnapshot {
+  /** Connections of this side. */
+  connections: {
+    /** Open now. */
+    open: number;
+    /** Opened (accepted or connected) since the service was created. */
+    opened: number;
+  };
+  /** Bytes of every connection since the service was created. */
+  bytes: {
+    /** Read. */
+    in: number;
+    /** Written. */
+    out: number;
+  };
+  /** Calls this side made (a client's invoke*, a server's push): the call's latency. */
+  calls: CallsSnapshot;
+  /** Requests this side served (a server's, or a client's for pushed requests): the processing time. */
+  requests: CallsSnapshot;
+}
+
+/**
+ * Rows kept per direction (request code × response code × result). Request and response codes
+ * come from peers, so the table is bounded: later combinations fold into requestCode "other".
+ */
+export const MAX_METRICS_ROWS = 256;
+
+/** One row of a {@link CallMetrics} table. */
+export class CallStatsRow {
+  errors = 0;
+  readonly histogram = new LatencyHistogram();
+  constructor(
+    readonly requestCode: number | "other",
+    readonly responseCode: number,
+    readonly result: CallResult,
+  ) {}
+}
+
+/** Receives every latency recorded, with its row (the OpenTelemetry binding). */
+export type CallMetricsSink = (row: CallStatsRow, latencyMs: number) => void;
+
+/** No response: the row's responseCode. */
+const NONE = -1;
+
+function rounded(micros: number): number {
+  return Math.round(micros) / 1000;
+}
+
+/**
+ * Per request code × response code × result: count, errors and a latency histogram. Recording
+ * is a compare with the last row used (a pipelined client repeats one code), else a Map lookup
+ * and a short scan; then one histogram bucket.
+ */
+export class CallMetrics {
+  readonly #byCode = new Map<number, CallStatsRow[]>();
+  readonly #rows: CallStatsRow[] = [];
+  readonly #others: CallStatsRow[] = [];
+  #last: CallStatsRow | undefined;
+  /** Set by the OpenTelemetry binding; undefined costs one compare per call. */
+  sink: CallMetricsSink | undefined;
+
+  /** Records one call; `responseCode` -1 means no response. */
+  record(requestCode: number, responseCode: number, result: CallResult, micros: number): void {
+    const last = this.#last;
+    const row =
+      last !== undefined &&
+      last.requestCode === requestCode &&
+      last.responseCode === responseCode &&
+      last.result === result
+        ? last
+        : this.#find(requestCode, responseCode, result);
+    row.histogram.record(micros);
+    if ((result !== "success" && result !== "oneway") || (responseCode !== NONE && responseCode !== 0)) {
+      row.errors++;
+    }
+    if (this.sink !== undefined) this.sink(row, micros / 1000);
+  }
+
+  #find(requestCode: number, responseCode: number, result: CallResult): CallStatsRow {
+    const rows = this.#byCode.get(requestCode);
+    let row: CallStatsRow | undefined;
+    if (rows !== undefined) {
+      for (const r of rows) {
+        if (r.responseCode === responseCode && r.result === result) {
+          row = r;
+          break;
+        }
+      }
+    }
+    if (row === undefined) {
+      if (this.#rows.length < MAX_METRICS_ROWS) {
+        row = new CallStatsRow(requestCode, responseCode, result);
+        if (rows === undefined) this.#byCode.set(requestCode, [row]);
+        else rows.push(row);
+        this.#rows.push(row);
+      } else {
+        row = this.#other(result);
+      }
+    }
+    this.#last = row;
+    return row;
+  }
+
+  /** The overflow row of `result`, beyond MAX_METRICS_ROWS (one per result). */
+  #other(result: CallResult): CallStatsRow {
+    let row = this.#others.find((r) => r.result === result);
+    if (row === undefined) {
+      row = new CallStatsRow("other", NONE, result);
+      this.#others.push(row);
+    }
+    return row;
+  }
+
+  /** A copy of the rows. */
+  snapshot(inFlight: number): CallsSnapshot {
+    const byCode: CodeStats[] = [];
+    for (const row of [...this.#rows, ...this.#others]) {
+      const h = row.histogram;
+      byCode.push({
+        requestCode: row.requestCode,
+        responseCode: row.responseCode === NONE ? null : row.responseCode,
+        result: row.result,
+        calls: h.count,
+        errors: row.errors,
+        latencyMs: {
+          p50: rounded(h.percentileMicros(50)),
+          p99: rounded(h.percentileMicros(99)),
+          max: rounded(h.maxMicros),
+        },
+      });
+    }
+    return { inFlight, byCode };
+  }
+}

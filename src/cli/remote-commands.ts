@@ -40,6 +40,32 @@ function intArg(name: string, min = 0): (value: string) => number {
   };
 }
 
+/** `mqwire serve --metrics-interval`. */
+interface MetricsFlags {
+  /** Seconds between two snapshots; none when unset. */
+  metricsInterval?: number;
+}
+
+function secondsArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 2_147_483) {
+    throw new Error(`metrics-interval must be a number of seconds > 0, got "${value}"`);
+  }
+  return n;
+}
+
+/**
+ * Every `seconds`, one line of JSON on stderr: the time and the server's metrics() snapshot.
+ * stderr, because stdout is a contract (the listening line, then the stop report as the last
+ * line: bench/lib/spawn.ts and the CLI tests read it). Returns the function that stops it.
+ */
+function printMetricsEvery(server: RemotingServer, seconds: number): () => void {
+  const timer = setInterval(() => {
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...server.metrics() })}\n`);
+  }, seconds * 1000);
+  return () => clearInterval(timer);
+}
+
 function serializeArg(value: string): SerializeType {
   return parseSerializeType(value);
 }
@@ -76,7 +102,12 @@ export function registerServe(program: Command): void {
       proxyProtocolArg,
       "off",
     )
-    .action(async (opts: ServeFlags & TlsServerFlags) => {
+    .option(
+      "--metrics-interval <seconds>",
+      "print the server's metrics() as one JSON line on stderr every <seconds>",
+      secondsArg,
+    )
+    .action(async (opts: ServeFlags & TlsServerFlags & MetricsFlags) => {
       const tls = tlsServerOptions(opts);
       const server = new RemotingServer({
         listen: [opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`],
@@ -87,6 +118,8 @@ export function registerServe(program: Command): void {
       const interop = registerInteropService(server);
       await server.start();
       process.stdout.write(`mqwire interop service listening on ${server.addresses[0]}\n`);
+      const stopMetrics =
+        opts.metricsInterval === undefined ? undefined : printMetricsEvery(server, opts.metricsInterval);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off("SIGINT", stop).off("SIGTERM", stop);
@@ -101,6 +134,7 @@ export function registerServe(program: Command): void {
           process.stdin.on("end", stop);
         }
       });
+      stopMetrics?.();
       await server.shutdown({ graceMs: 2000 });
       process.stdin.destroy();
       const cpu = process.cpuUsage();

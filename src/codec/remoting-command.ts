@@ -166,6 +166,12 @@ export class RemotingCommand {
   body: Buffer | null;
   /** How the header is (or was) serialized: JSON or ROCKETMQ. */
   serializeType: SerializeType;
+  /**
+   * On a request received from a peer: when it arrived, in `performance.now()` ms; 0 otherwise.
+   * Not on the wire: the service stamps it for its processing-time metrics (RocketMQ keeps a
+   * transient `processTimer` on the command for the same purpose).
+   */
+  receivedAt = 0;
 
   constructor(init: CommandInit = {}) {
     this.code = init.code ?? 0;

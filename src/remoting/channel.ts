@@ -10,7 +10,7 @@ import { FLAG_RESPONSE, RemotingCommand, ResponseCode } from "../codec/remoting-
 import type { FrameHandler } from "../engine/frame-handler.js";
 import type { ProtocolEngine } from "../engine/protocol-engine.js";
 import { ChannelClosedError } from "../errors.js";
-import { diagnostics } from "../metrics.js";
+import { type CallResult, diagnostics } from "../metrics.js";
 import type { ProxiedEndpoints } from "../transport/address.js";
 import type { ProxyTlv } from "../transport/proxy-protocol.js";
 import type { IdleKind, Transport } from "../transport/transport.js";
@@ -20,6 +20,8 @@ export interface ChannelOwner {
   onRequest(channel: RemotingChannel, request: RemotingCommand): void;
   onResponse(channel: RemotingChannel, response: RemotingCommand): void;
   onChannelIdle(channel: RemotingChannel, kind: IdleKind): void;
+  /** A reply to `request` was written ("success"), or not ("write_channel_failed"), or was not due ("oneway"). */
+  onReplied(request: RemotingCommand, response: RemotingCommand | null, result: CallResult): void;
   onChannelClose(channel: RemotingChannel, error: Error | undefined): void;
   /** close() was called: RocketMQ fails the channel's calls on the outbound close (§6.8), not when the socket is gone. */
   onChannelClosing?(channel: RemotingChannel): void;
@@ -146,18 +148,30 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
    * Processors answering later (long polling) call this with the request they kept.
    */
   respond(request: RemotingCommand, response: RemotingCommand | null | undefined): boolean {
-    if (response == null || request.isOneway) return false;
+    if (request.isOneway) {
+      // Counted once processed, reply or not (RocketMQ records RESULT_ONEWAY instead of writing).
+      this.#owner.onReplied(request, response ?? null, "oneway");
+      return false;
+    }
+    if (response == null) return false;
     response.opaque = request.opaque;
     response.flag |= FLAG_RESPONSE;
     response.serializeType = request.serializeType;
-    if (this.#closed) return false;
+    if (this.#closed) {
+      this.#owner.onReplied(request, response, "write_channel_failed");
+      return false;
+    }
     try {
       this.engine.send(response);
+      this.#owner.onReplied(request, response, "success");
       if (diagnostics.response.hasSubscribers)
         diagnostics.response.publish({ channel: this, request, response });
       return true;
     } catch (err) {
-      if (this.engine.isClosed) return false;
+      if (this.engine.isClosed) {
+        this.#owner.onReplied(request, response, "write_channel_failed");
+        return false;
+      }
       // The codec refused the response (a code outside int16 or a key over 32767 bytes in a
       // ROCKETMQ header). RocketMQ's NettyEncoder logs and closes the channel; a SYSTEM_ERROR
       // reply fails this call alone, at once, instead of at the peer's time-out.
@@ -170,7 +184,9 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
           serializeType: request.serializeType,
         },
       );
-      return this.send(fallback);
+      const sent = this.send(fallback);
+      this.#owner.onReplied(request, fallback, sent ? "success" : "write_channel_failed");
+      return sent;
     }
   }
 

@@ -50,11 +50,16 @@ export interface ResponseTableOptions {
   /** Where a callback that throws is reported (RocketMQ logs and continues); default `defaultLogger`. */
   logger?: Logger;
   /**
-   * Runs once for every call that ends, however it ends, just before its callback (the service
-   * releases the call's async permit here: one function per table instead of a wrapper per call).
+   * Runs once for every call that ends, however it ends, just before its callback, with the
+   * response or the error and the call's `code` and `startedAt` as given to `add` (the service
+   * releases the call's async permit and records its metrics here: one function per table
+   * instead of a wrapper per call).
    */
-  onSettle?: () => void;
+  onSettle?: SettleHook;
 }
+
+/** What {@link ResponseTableOptions.onSettle} receives for each call that ends. */
+export type SettleHook = (outcome: RemotingCommand | Error, code: number, startedAt: number) => void;
 
 /** One pending call; fields are nulled when it ends so a tombstone holds no closures. */
 class PendingCall {
@@ -63,6 +68,9 @@ class PendingCall {
     readonly seq: number,
     readonly opaque: number,
     readonly deadlineAt: number,
+    /** The request's code and when it started, for metrics (handed to onSettle). */
+    readonly code: number,
+    readonly startedAt: number,
     public owner: object | null,
     public onResponse: ResponseCallback | null,
     public onError: ErrorCallback | null,
@@ -98,7 +106,7 @@ export class ResponseTable {
   readonly #resolutionMs: number;
   readonly #createTimeoutError: (opaque: number, owner: object) => Error;
   readonly #logger: Logger;
-  readonly #onSettle: () => void;
+  readonly #onSettle: SettleHook;
   readonly #onTimer = (): void => this.#expire();
 
   constructor(options: ResponseTableOptions = {}) {
@@ -133,8 +141,9 @@ export class ResponseTable {
   /**
    * Registers a pending call. `owner` identifies the channel the request went out on (for
    * `failAll`); `deadlineAt` is epoch ms, or Infinity for a call that never times out; `context`
-   * is handed back to whichever callback runs. Throws InvalidArgumentError when `opaque` is
-   * already pending (and then neither callback nor `onSettle` runs).
+   * is handed back to whichever callback runs; `code` and `startedAt` only to `onSettle`.
+   * Throws InvalidArgumentError when `opaque` is already pending (and then neither callback nor
+   * `onSettle` runs).
    */
   add(
     opaque: number,
@@ -143,12 +152,24 @@ export class ResponseTable {
     onResponse: ResponseCallback,
     onError: ErrorCallback,
     context?: unknown,
+    code = 0,
+    startedAt = 0,
   ): void {
     if (this.#calls.get(opaque) !== undefined) {
       throw new InvalidArgumentError(`opaque ${opaque} is already pending`);
     }
     if (Number.isNaN(deadlineAt)) throw new InvalidArgumentError("deadlineAt must be a number, got NaN");
-    const call = new PendingCall(this.#added++, opaque, deadlineAt, owner, onResponse, onError, context);
+    const call = new PendingCall(
+      this.#added++,
+      opaque,
+      deadlineAt,
+      code,
+      startedAt,
+      owner,
+      onResponse,
+      onError,
+      context,
+    );
     this.#calls.add(call);
     if (deadlineAt === Number.POSITIVE_INFINITY) return;
     this.#push(call);
@@ -176,7 +197,7 @@ export class ResponseTable {
     const context = call.context;
     this.#bury(call);
     this.#tidy(true);
-    this.#settled(response.opaque);
+    this.#settled(call, response);
     try {
       onResponse(response, context);
     } catch (err) {
@@ -194,7 +215,7 @@ export class ResponseTable {
     const context = call.context;
     this.#bury(call);
     this.#tidy();
-    this.#callError(onError, error, opaque, context);
+    this.#callError(call, onError, error, context);
     return true;
   }
 
@@ -225,26 +246,26 @@ export class ResponseTable {
       this.#bury(call);
     }
     this.#tidy();
-    for (let i = 0; i < n; i++) this.#callError(callbacks[i]!, error, victims[i]!.opaque, contexts[i]);
+    for (let i = 0; i < n; i++) this.#callError(victims[i]!, callbacks[i]!, error, contexts[i]);
     return n;
   }
 
   /** Ends a removed call with `error`: `onSettle`, then its error callback. */
-  #callError(onError: ErrorCallback, error: Error, opaque: number, context: unknown): void {
-    this.#settled(opaque);
+  #callError(call: PendingCall, onError: ErrorCallback, error: Error, context: unknown): void {
+    this.#settled(call, error);
     try {
       onError(error, context);
     } catch (err) {
-      this.#logger.error(`response-table: error callback of opaque ${opaque} threw`, err);
+      this.#logger.error(`response-table: error callback of opaque ${call.opaque} threw`, err);
     }
   }
 
   /** Runs `onSettle` for a call just removed; its failure is logged and never skips the callback. */
-  #settled(opaque: number): void {
+  #settled(call: PendingCall, outcome: RemotingCommand | Error): void {
     try {
-      this.#onSettle();
+      this.#onSettle(outcome, call.code, call.startedAt);
     } catch (err) {
-      this.#logger.error(`response-table: onSettle of opaque ${opaque} threw`, err);
+      this.#logger.error(`response-table: onSettle of opaque ${call.opaque} threw`, err);
     }
   }
 
@@ -301,7 +322,7 @@ export class ResponseTable {
         error = defaultTimeoutError(opaque);
         this.#logger.error("response-table: createTimeoutError threw", err);
       }
-      this.#callError(onError, error, opaque, context);
+      this.#callError(call, onError, error, context);
     }
     if (this.#calls.size === 0) {
       this.#heap.length = 0;

@@ -97,3 +97,8 @@ export async function fillBacklog(t: TestContext, port: number, max = 64): Promi
   }
   throw new Error(`the accept queue of port ${port} did not fill after ${max} connections`);
 }
+
+/** `ms` rounded to 0.1 ms, for figures. */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,17 +1,13 @@
 /**
- * Faults (issue 10), short variants: each scenario of ./../helpers/fault-scenarios.ts over real
- * sockets against a server in a child process, a few seconds in all. The long variants run in
+ * Faults (issue 10), short variants: each scenario of ../helpers/fault-*.ts over real
+ * sockets against a server in a child process, about 12 s in all. The long variants run in
  * test/reliability/faults.test.ts; RELIABILITY.md ("Faults") reports the figures.
  */
 import { describe, test } from "node:test";
 import { startServer } from "../helpers/client-fixtures.js";
-import {
-  killWithPendingCalls,
-  nameServerFailover,
-  pushToNonReader,
-  restartServer,
-  stoppedServer,
-} from "../helpers/fault-scenarios.js";
+import { nameServerFailover } from "../helpers/fault-name-servers.js";
+import { pushToNonReader } from "../helpers/fault-push.js";
+import { killWithPendingCalls, restartServer, stoppedServer } from "../helpers/fault-scenarios.js";
 
 describe("faults", () => {
   test("SIGKILL with 10,000 calls pending: each fails once with MQW_ERR_CHANNEL_CLOSED, at once", async (t) => {

@@ -7,14 +7,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { startServer } from "../helpers/client-fixtures.js";
-import {
-  killWithPendingCalls,
-  nameServerBackoff,
-  nameServerFailover,
-  pushToNonReader,
-  restartServer,
-  stoppedServer,
-} from "../helpers/fault-scenarios.js";
+import { nameServerBackoff, nameServerFailover } from "../helpers/fault-name-servers.js";
+import { pushToNonReader } from "../helpers/fault-push.js";
+import { killWithPendingCalls, restartServer, stoppedServer } from "../helpers/fault-scenarios.js";
 
 describe("faults, long", () => {
   test("SIGKILL with 10,000 calls pending, 5 times: every call fails once, in 100 ms (median)", async (t) => {

@@ -138,6 +138,32 @@ describe("metrics() after calls over TCP", () => {
   });
 });
 
+test("metrics: false keeps the rows empty and still counts connections and bytes", async (t) => {
+  assert.throws(
+    () => new RemotingClient({ metrics: "yes" as unknown as boolean }),
+    (err) => isMqwireError(err, ErrorCodes.INVALID_ARGUMENT),
+  );
+  const server = new RemotingServer({ metrics: false });
+  server.registerProcessor(ECHO, (request) =>
+    RemotingCommand.createResponse(0, null, { body: request.body }),
+  );
+  await server.start();
+  const client = new RemotingClient({ scanNameServers: false, metrics: false });
+  t.after(async () => {
+    await client.shutdown();
+    await server.shutdown({ graceMs: 0 });
+  });
+  const addr = server.addresses[0]!;
+  await client.invoke(addr, client.createRequest(ECHO));
+  await client.invokeOneway(addr, client.createRequest(ECHO));
+  await client.invoke(addr, client.createRequest(ECHO));
+  for (const m of [client.metrics(), server.metrics()]) {
+    assert.deepEqual([m.calls.byCode, m.requests.byCode], [[], []]);
+    assert.deepEqual(m.connections, { open: 1, opened: 1 });
+    assert.ok(m.bytes.in > 0 && m.bytes.out > 0);
+  }
+});
+
 function histogramPoints(collected: ResourceMetrics, name: string): DataPoint<Histogram>[] {
   const points: DataPoint<Histogram>[] = [];
   for (const scope of collected.scopeMetrics) {

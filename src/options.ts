@@ -40,6 +40,7 @@ export const DEFAULT_CLOSE_GRACE_MS = 3_000;
 /** PROXY protocol headers are not read unless asked for (the spec: never guess, configure). */
 export const DEFAULT_PROXY_PROTOCOL: ProxyProtocolMode = "off";
 const PROXY_PROTOCOL_MODES: readonly string[] = ["off", "optional", "required"];
+
 /**
  * Connections a server holds at once (handshaking ones included); one more is closed at accept,
  * logged and counted. RocketMQ has no such limit; 10,000 is well above a broker's usual client
@@ -101,21 +102,33 @@ export interface RemotingOptions {
   metrics?: boolean;
 }
 
+/** Options common to servers and clients after validation, frozen: every default applied. */
 export interface ResolvedRemotingOptions {
+  /** Serialize type of the commands `createRequest` makes. */
   readonly serializeType: SerializeType;
+  /** Language written into the commands `createRequest` makes. */
   readonly language: LanguageCode;
+  /** Version written into the commands `createRequest` makes. */
   readonly version: number;
+  /** A channel with no traffic for this long is closed, in ms. */
   readonly channelMaxIdleMs: number;
+  /** Largest frame accepted, in bytes, counted as RocketMQ counts it. */
   readonly maxFrameBytes: number;
   /** Largest frame header accepted, in bytes. */
   readonly maxHeaderBytes: number;
   /** Most extFields a received header may carry. */
   readonly maxExtFields: number;
+  /** Requests in processing per channel before the channel stops reading. */
   readonly channelMaxPendingRequests: number;
+  /** Async calls in flight at once (RocketMQ's permitsAsync). */
   readonly asyncPermits: number;
+  /** Oneway calls in flight at once (RocketMQ's permitsOneway). */
   readonly onewayPermits: number;
+  /** Time a closing channel gets to flush its last writes, in ms. */
   readonly closeGraceMs: number;
+  /** TCP socket options. */
   readonly tcp: TcpOptions;
+  /** Where mqwire logs. */
   readonly logger: Logger;
   /** Whether calls and requests are recorded per code for `metrics()`. */
   readonly metrics: boolean;
@@ -145,6 +158,7 @@ export function boolOption(name: string, value: unknown, fallback: boolean): boo
   return value;
 }
 
+/** Validates the options common to servers and clients; throws `InvalidArgumentError` naming the option. */
 export function resolveRemotingOptions(
   o: RemotingOptions,
   defaults: { asyncPermits: number; onewayPermits: number },
@@ -184,24 +198,29 @@ export interface RemotingServerOptions extends RemotingOptions {
   shutdownGraceMs?: number;
   /** Time a new connection has to send its first bytes, in ms. Default 10000. */
   handshakeTimeoutMs?: number;
+  /** Connections held at once; one more is closed at accept (logged, counted). Default 10000. */
+  maxConnections?: number;
   /**
    * HAProxy PROXY protocol v1/v2 header before anything else (TLS too): "off" (default; a header
    * is refused as a bad frame), "optional" (read when present, as RocketMQ 5.1.4+), "required"
    * (a connection without one is closed); a header must be complete within handshakeTimeoutMs.
    */
   proxyProtocol?: ProxyProtocolMode;
-  /** Connections held at once; one more is closed at accept (logged, counted). Default 10000. */
-  maxConnections?: number;
 }
 
+/** Server options after validation, frozen. */
 export interface ResolvedServerOptions extends ResolvedRemotingOptions {
+  /** Time `shutdown()` lets requests in process finish, in ms. */
   readonly shutdownGraceMs: number;
+  /** Time for a connection's first bytes (and PROXY header, TLS handshake), in ms. */
   readonly handshakeTimeoutMs: number;
-  readonly proxyProtocol: ProxyProtocolMode;
   /** Connections held at once; more are closed at accept. */
   readonly maxConnections: number;
+  /** Whether a PROXY protocol header is read before the first frame. */
+  readonly proxyProtocol: ProxyProtocolMode;
 }
 
+/** Validates server options once; throws `InvalidArgumentError` naming the option. */
 export function resolveServerOptions(o: RemotingServerOptions = {}): ResolvedServerOptions {
   return Object.freeze({
     ...resolveRemotingOptions(o, {
@@ -261,17 +280,27 @@ export interface RemotingClientOptions extends RemotingOptions {
   socksProxy?: SocksProxyConfig | string;
 }
 
+/** Client options after validation, frozen. */
 export interface ResolvedClientOptions extends ResolvedRemotingOptions {
+  /** Time to open a connection, in ms. */
   readonly connectTimeoutMs: number;
+  /** Time-out of a call that names none, in ms. */
   readonly defaultTimeoutMs: number;
+  /** Close a channel whose call timed out (RocketMQ's clientCloseSocketIfTimeout). */
   readonly closeSocketIfTimeout: boolean;
+  /** First back-off after a failed connect, in ms; it doubles up to `reconnectMaxMs`. */
   readonly reconnectBaseMs: number;
+  /** Longest back-off after failed connects, in ms. */
   readonly reconnectMaxMs: number;
+  /** Scan name servers for reachability after `start()`. */
   readonly scanNameServers: boolean;
+  /** Reconnect and resend once on a GO_AWAY reply. */
   readonly reconnectOnGoAway: boolean;
+  /** Period of the name-server scan, in ms. */
   readonly nameServerScanMs: number;
 }
 
+/** Validates client options once; throws `InvalidArgumentError` naming the option. */
 export function resolveClientOptions(o: RemotingClientOptions = {}): ResolvedClientOptions {
   const reconnectBaseMs = intOption("reconnectBaseMs", o.reconnectBaseMs, DEFAULT_RECONNECT_BASE_MS);
   const resolved = {

@@ -6,9 +6,9 @@ import { fstatSync } from "node:fs";
 import { type Command, InvalidArgumentError as FlagError } from "commander";
 import {
   isMqwireError,
+  type ProxyProtocolMode,
   parseRequestCode,
   parseRocketmqJson,
-  type ProxyProtocolMode,
   parseSerializeType,
   RemotingClient,
   type RemotingCommand,
@@ -107,7 +107,7 @@ export function registerServe(program: Command): void {
       "print the server's metrics() as one JSON line on stderr every <seconds>",
       secondsArg,
     )
-    .action(async (opts: ServeFlags & TlsServerFlags & MetricsFlags) => {
+    .action(async (opts: ServeFlags & MetricsFlags & TlsServerFlags) => {
       const tls = tlsServerOptions(opts);
       const server = new RemotingServer({
         listen: [opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`],

@@ -8,6 +8,10 @@ import type { RemotingChannel } from "../remoting/channel.js";
 import type { RemotingClient } from "../remoting/remoting-client.js";
 import type { RemotingServer } from "../remoting/remoting-server.js";
 
+/**
+ * The request codes of the interop service (README.md, "Interop service").
+ * @enum
+ */
 export const InteropCode = {
   ECHO: 100,
   DELAYED_ECHO: 101,
@@ -50,7 +54,9 @@ function whoAmI(channel: RemotingChannel): RemotingCommand {
 
 /** Registers the interop processors (100–107) on a server. Returns the counter's accessor. */
 export function registerInteropService(server: RemotingServer): {
+  /** The counter of code 104 (reset by 105 with `reset=true`). */
   readonly count: number;
+  /** Every 104 request counted since registration, never reset. */
   readonly onewayTotal: number;
 } {
   let count = 0;

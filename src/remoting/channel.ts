@@ -34,6 +34,7 @@ const NO_TLVS: readonly ProxyTlv[] = Object.freeze([]);
 export class RemotingChannel implements FrameHandler<RemotingCommand> {
   /** Unique per process, for logs and maps. */
   readonly id = ++channelIds;
+  /** The protocol engine of this connection. */
   readonly engine: ProtocolEngine<RemotingCommand>;
   readonly #transport: Transport;
   readonly #owner: ChannelOwner;
@@ -86,9 +87,11 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
     engine.on("drain", () => this.#maybeResume());
   }
 
+  /** The peer's address ("host:port"). */
   get remoteAddress(): string {
     return this.#remoteAddress;
   }
+  /** This side's address ("host:port"). */
   get localAddress(): string {
     return this.#localAddress;
   }

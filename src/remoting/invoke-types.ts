@@ -52,8 +52,11 @@ export function checkTimeoutMs(
 
 /** RocketMQ's InvokeCallback: exactly one of succeed / fail runs, then complete. */
 export interface InvokeCallback {
+  /** Called with the response when the call succeeds. */
   operationSucceed?(response: RemotingCommand): void;
+  /** Called with the error (an `MqwireError`) when the call fails. */
   operationFail?(error: Error): void;
+  /** Called last in either case, with the response or the error. */
   operationComplete?(response: RemotingCommand | null, error: Error | null): void;
 }
 

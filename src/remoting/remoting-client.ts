@@ -58,7 +58,12 @@ function copyWithNewOpaque(request: RemotingCommand): RemotingCommand {
 /** RocketMQ closes a timed-out sync call's channel only when time was left (#7057's guard). */
 const CLOSE_GUARD_MIN_MS = 100;
 
+/**
+ * RocketMQ's NettyRemotingClient: calls to servers and name servers over one channel per address, and
+ * processors for what servers push.
+ */
 export class RemotingClient extends RemotingService {
+  /** The options as validated at construction. */
   readonly options: ResolvedClientOptions;
   readonly #connector: Connector;
   readonly #table: ChannelTable;
@@ -359,6 +364,7 @@ export class RemotingClient extends RemotingService {
   updateNameServerAddressList(addrs: readonly string[]): void {
     this.#nameServers.update(addrs);
   }
+  /** The name servers set by `updateNameServerAddressList`. */
   getNameServerAddressList(): string[] {
     return this.#nameServers.list;
   }

@@ -52,7 +52,12 @@ export interface ShutdownOptions {
   graceMs?: number;
 }
 
+/**
+ * RocketMQ's NettyRemotingServer: accepts connections, runs processors and hooks, and pushes requests to
+ * connected clients.
+ */
 export class RemotingServer extends RemotingService {
+  /** The options as validated at construction. */
   readonly options: ResolvedServerOptions;
   readonly #acceptor: Acceptor;
   readonly #listenOn: readonly Address[];

@@ -126,6 +126,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   registerRpcHook(hook: RpcHook): void {
     this.dispatcher.registerRpcHook(hook);
   }
+  /** Removes every hook. */
   clearRpcHooks(): void {
     this.dispatcher.clearRpcHooks();
   }
@@ -133,6 +134,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   setRequestPipeline(pipeline: RequestPipeline | undefined): void {
     this.dispatcher.setRequestPipeline(pipeline);
   }
+  /** The registered hooks, in the order they run. */
   get rpcHooks(): readonly RpcHook[] {
     return this.dispatcher.rpcHooks;
   }
@@ -423,16 +425,19 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   }
 
   // ChannelOwner: how channels report to their service.
+  /** @internal ChannelOwner: a request arrived on a channel. */
   onRequest(channel: RemotingChannel, request: RemotingCommand): void {
     this.#requestsReceived++;
     if (this.#metricsOn) request.receivedAt = monotonicNow();
     if (diagnostics.request.hasSubscribers) diagnostics.request.publish({ channel, request });
     this.dispatcher.dispatch(channel, request);
   }
+  /** @internal ChannelOwner: a response arrived on a channel. */
   onResponse(channel: RemotingChannel, response: RemotingCommand): void {
     // Matched by opaque AND channel: a peer cannot complete another connection's calls.
     this.responseTable.complete(response, channel);
   }
+  /** @internal ChannelOwner: a channel passed an idle threshold. */
   onChannelIdle(channel: RemotingChannel, kind: IdleKind): void {
     if (kind !== "all") return;
     this.logger.info(`${channel}: idle, closing`);
@@ -451,6 +456,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     const micros = (monotonicNow() - request.receivedAt) * 1000;
     this.#requestMetrics.record(request.code, response === null ? -1 : response.code, result, micros);
   }
+  /** @internal ChannelOwner: a channel closed. */
   onChannelClose(channel: RemotingChannel, error: Error | undefined): void {
     if (this.#live.delete(channel)) {
       this.#closedBytesIn += channel.engine.transport.bytesRead;

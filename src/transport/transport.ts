@@ -12,8 +12,11 @@ export type IdleKind = "reader" | "writer" | "all";
 
 /** Idle thresholds in milliseconds; 0 disables one. One re-armed timer serves all three. */
 export interface IdleOptions {
+  /** Nothing read for this long, in ms. Default 0 (off). */
   readerIdleMs?: number;
+  /** Nothing written for this long, in ms. Default 0 (off). */
   writerIdleMs?: number;
+  /** Nothing read or written for this long, in ms. Default 0 (off). */
   allIdleMs?: number;
 }
 
@@ -41,6 +44,7 @@ export type Address = string;
 
 /** Opens a connection. Rejects with `MQW_ERR_CONNECT` or `MQW_ERR_TIMEOUT`. */
 export interface Connector {
+  /** Opens a connection to `target`; `signal` abandons it. */
   open(target: Address, signal?: AbortSignal): Promise<Duplex>;
 }
 
@@ -56,6 +60,7 @@ export interface Listener {
 
 /** Binds an address and hands over every accepted connection. */
 export interface Acceptor {
+  /** Binds `address` and calls `onConnection` with each accepted connection. */
   listen(address: Address, onConnection: (duplex: Duplex) => void): Promise<Listener>;
 }
 
@@ -79,7 +84,9 @@ export interface Transport {
    * into the outgoing batch. SocketTransport has them; a transport without them gets `write`.
    */
   claim?(bytes: number): number;
+  /** FrameSink: the buffer `claim` reserved space in. */
   readonly claimBuffer?: Buffer;
+  /** FrameSink: queues a chunk after what was claimed, without copying it. */
   append?(chunk: Buffer): void;
   /** Half-closes after flushing; destroys if the peer has not finished by `graceMs` (default 3000). */
   end(graceMs?: number): void;
@@ -89,15 +96,21 @@ export interface Transport {
   pause(): void;
   /** Optional: lets the reader choose where the next bytes are read (SocketTransport). */
   setReadTarget?(provider: () => Buffer | undefined): void;
+  /** Starts reading again after `pause()`. */
   resume(): void;
   /** False while queued output is above the high-water mark; `drain` fires when it is again. */
   readonly isWritable: boolean;
+  /** True once no more writes are accepted. */
   readonly isClosed: boolean;
+  /** Bytes read so far. */
   readonly bytesRead: number;
+  /** Bytes written so far. */
   readonly bytesWritten: number;
   /** Epoch ms of the last read / write, or of creation. */
   readonly lastReadAt: number;
+  /** Epoch ms of the last write, or of creation. */
   readonly lastWriteAt: number;
+  /** This side's address. */
   readonly localAddress: string;
   /** The peer; on a server behind a PROXY protocol header, the real client (see `proxy`). */
   readonly remoteAddress: string;
@@ -107,7 +120,10 @@ export interface Transport {
   readonly peerCertificate?: X509Certificate | undefined;
   /** Re-arms the idle timer with new thresholds. */
   setIdle(options: IdleOptions): void;
+  /** Adds a listener. */
   on<E extends keyof TransportEvents>(event: E, listener: (...args: TransportEvents[E]) => void): this;
+  /** Adds a listener called once. */
   once<E extends keyof TransportEvents>(event: E, listener: (...args: TransportEvents[E]) => void): this;
+  /** Removes a listener. */
   off<E extends keyof TransportEvents>(event: E, listener: (...args: TransportEvents[E]) => void): this;
 }

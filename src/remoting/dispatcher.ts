@@ -246,7 +246,7 @@ export class Dispatcher {
     try {
       // A failing before-hook skips the processor; the error becomes the SYSTEM_ERROR remark
       // after the after-hooks ran (an after-hook's error replaces it, as Java's variable does).
-      let hookError = await runBeforeHooks(hooks, addr, request);
+      let hookError = await runBeforeHooks(hooks, addr, request, channel);
       if (this.#pipeline) {
         await this.#pipeline.execute(
           { channel, remoteAddress: addr, localAddress: channel.localAddress },
@@ -257,7 +257,7 @@ export class Dispatcher {
         hookError === undefined
           ? await reg.processor.processRequest(request, channel)
           : RemotingCommand.createResponse(ResponseCode.SYSTEM_ERROR);
-      hookError = (await runAfterHooks(hooks, addr, request, response ?? null)) ?? hookError;
+      hookError = (await runAfterHooks(hooks, addr, request, response ?? null, channel)) ?? hookError;
       if (hookError !== undefined) throw hookError;
       channel.respond(request, response);
     } catch (err) {

@@ -15,13 +15,22 @@ import type { RemotingChannel } from "./channel.js";
  * and may throw {@link AbortProcessError} to answer with its own code.
  */
 export interface RpcHook {
-  /** Runs before the request is processed (server) or written (client). */
-  doBeforeRequest(remoteAddr: string, request: RemotingCommand): void | Promise<void>;
-  /** Runs after the response is made (server) or has arrived (client). */
+  /**
+   * Runs before the request is processed (server) or written (client). `channel` is the
+   * connection it came or goes on: who is calling (`peerCertificate`, `proxiedBy`); RocketMQ's
+   * RPCHook has only the address, so Java-shaped hooks may ignore it.
+   */
+  doBeforeRequest(
+    remoteAddr: string,
+    request: RemotingCommand,
+    channel?: RemotingChannel,
+  ): void | Promise<void>;
+  /** Runs after the response is made (server) or has arrived (client); `channel` as above. */
   doAfterResponse(
     remoteAddr: string,
     request: RemotingCommand,
     response: RemotingCommand | null,
+    channel?: RemotingChannel,
   ): void | Promise<void>;
 }
 
@@ -123,8 +132,9 @@ export function runBeforeHooks(
   hooks: readonly RpcHook[],
   remoteAddr: string,
   request: RemotingCommand,
+  channel?: RemotingChannel,
 ): HookOutcome {
-  return hooks.length === 0 ? undefined : runHooks(hooks, 0, false, remoteAddr, request, null);
+  return hooks.length === 0 ? undefined : runHooks(hooks, 0, false, remoteAddr, request, null, channel);
 }
 
 /**
@@ -137,8 +147,9 @@ export function runAfterHooks(
   remoteAddr: string,
   request: RemotingCommand,
   response: RemotingCommand | null,
+  channel?: RemotingChannel,
 ): HookOutcome {
-  return hooks.length === 0 ? undefined : runHooks(hooks, 0, true, remoteAddr, request, response);
+  return hooks.length === 0 ? undefined : runHooks(hooks, 0, true, remoteAddr, request, response, channel);
 }
 
 function runHooks(
@@ -148,19 +159,20 @@ function runHooks(
   remoteAddr: string,
   request: RemotingCommand,
   response: RemotingCommand | null,
+  channel: RemotingChannel | undefined,
 ): HookOutcome {
   for (let i = from; i < hooks.length; i++) {
     let result: unknown;
     try {
       const hook = hooks[i]!;
       result = after
-        ? hook.doAfterResponse(remoteAddr, request, response)
-        : hook.doBeforeRequest(remoteAddr, request);
+        ? hook.doAfterResponse(remoteAddr, request, response, channel)
+        : hook.doBeforeRequest(remoteAddr, request, channel);
     } catch (err) {
       return remember(err);
     }
     if (isPromiseLike(result))
-      return continueHooks(result, hooks, i + 1, after, remoteAddr, request, response);
+      return continueHooks(result, hooks, i + 1, after, remoteAddr, request, response, channel);
   }
   return undefined;
 }
@@ -173,13 +185,14 @@ async function continueHooks(
   remoteAddr: string,
   request: RemotingCommand,
   response: RemotingCommand | null,
+  channel: RemotingChannel | undefined,
 ): Promise<Error | undefined> {
   try {
     await pending;
   } catch (err) {
     return remember(err);
   }
-  return runHooks(hooks, next, after, remoteAddr, request, response);
+  return runHooks(hooks, next, after, remoteAddr, request, response, channel);
 }
 
 /** Java's `catch (AbortProcessException e) { throw e; } catch (Exception e) { exception = e; }`. */

@@ -275,13 +275,13 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     const hookList = hooks ? this.dispatcher.rpcHooks : [];
     // Client side (RocketMQ's NettyRemotingClient.invokeImpl): before-hooks just before the
     // write, after-hooks only when a response arrived; a hook's error fails the call.
-    const beforeError = await runBeforeHooks(hookList, channel.remoteAddress, request);
+    const beforeError = await runBeforeHooks(hookList, channel.remoteAddress, request, channel);
     if (beforeError) throw beforeError;
     if (!this.asyncPermits.tryAcquire()) await this.asyncPermits.acquire(deadlineAt, signal);
     const response = await new Promise<RemotingCommand>((resolve, reject) =>
       this.#register(channel, request, deadlineAt, resolve, reject, undefined, signal),
     );
-    const afterError = await runAfterHooks(hookList, channel.remoteAddress, request, response);
+    const afterError = await runAfterHooks(hookList, channel.remoteAddress, request, response, channel);
     if (afterError) throw afterError;
     return response;
   }
@@ -394,7 +394,12 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     hooks: boolean,
   ): Promise<void> {
     if (hooks) {
-      const hookError = await runBeforeHooks(this.dispatcher.rpcHooks, channel.remoteAddress, request);
+      const hookError = await runBeforeHooks(
+        this.dispatcher.rpcHooks,
+        channel.remoteAddress,
+        request,
+        channel,
+      );
       if (hookError) throw hookError;
     }
     const permits = this.onewayPermits;

@@ -74,7 +74,7 @@ async function whoAmI(addr: string, options: RemotingClientOptions): Promise<unk
 const mutual = { mode: "enforcing" as const, ...server, ca: ca.cert, requestCert: true };
 
 describe("mutual TLS", () => {
-  test("processors, pipeline and connect events see the caller's subject and fingerprint", async () => {
+  test("processors, hooks, pipeline and connect events see the caller's subject and fingerprint", async () => {
     const s = await startServer({ tls: mutual });
     const seen: string[] = [];
     s.on("connect", (_addr, channel) => seen.push(`connect ${channel?.peerCertificate?.fingerprint256}`));
@@ -83,10 +83,20 @@ describe("mutual TLS", () => {
         seen.push(`pipeline ${ctx.channel?.peerCertificate?.fingerprint256}`);
       },
     });
+    s.registerRpcHook({
+      doBeforeRequest: (_addr, _request, channel) => {
+        seen.push(`before ${channel?.peerCertificate?.fingerprint256}`);
+      },
+      doAfterResponse: (_addr, _request, _response, channel) => {
+        seen.push(`after ${channel?.peerCertificate?.fingerprint256}`);
+      },
+    });
     const reply = await whoAmI(s.addresses[0]!, { tls: { ca: ca.cert, ...client } });
     assert.deepEqual(reply, { subject: "CN=mqwire test client", fingerprint256: client.fingerprint256 });
     assert.ok(seen.includes(`connect ${client.fingerprint256}`), seen.join("; "));
     assert.ok(seen.includes(`pipeline ${client.fingerprint256}`), seen.join("; "));
+    assert.ok(seen.includes(`before ${client.fingerprint256}`), seen.join("; "));
+    assert.ok(seen.includes(`after ${client.fingerprint256}`), seen.join("; "));
   });
 
   test("a client without a certificate is refused: typed error on the client, reason in the server log", async () => {

@@ -81,7 +81,8 @@ export type FrameErrorReason =
   | "string-length"
   | "field-range"
   | "header-too-large"
-  | "ext-fields-count";
+  | "ext-fields-count"
+  | "frame-deadline";
 
 /** A frame's declared length is above the maximum (Netty `TooLongFrameException`). */
 export class FrameTooLargeError extends MqwireError {

@@ -37,6 +37,8 @@ export const DEFAULT_NAME_SERVER_SCAN_MS = 3_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Bounded final write of a closing channel, in ms. */
 export const DEFAULT_CLOSE_GRACE_MS = 3_000;
+/** Time a server gives one frame from its first byte to its last, in ms. */
+export const DEFAULT_FRAME_TIMEOUT_MS = 60_000;
 /** PROXY protocol headers are not read unless asked for (the spec: never guess, configure). */
 export const DEFAULT_PROXY_PROTOCOL: ProxyProtocolMode = "off";
 const PROXY_PROTOCOL_MODES: readonly string[] = ["off", "optional", "required"];
@@ -201,6 +203,12 @@ export interface RemotingServerOptions extends RemotingOptions {
   /** Connections held at once; one more is closed at accept (logged, counted). Default 10000. */
   maxConnections?: number;
   /**
+   * Time a frame may take from its first byte to its last, in ms; 0 disables. Default 60000. A
+   * peer that drips a frame resets the idle timers with every byte; this closes it (RocketMQ has
+   * no such rule). Generous for a 16 MiB frame on a slow link.
+   */
+  frameTimeoutMs?: number;
+  /**
    * HAProxy PROXY protocol v1/v2 header before anything else (TLS too): "off" (default; a header
    * is refused as a bad frame), "optional" (read when present, as RocketMQ 5.1.4+), "required"
    * (a connection without one is closed); a header must be complete within handshakeTimeoutMs.
@@ -216,6 +224,8 @@ export interface ResolvedServerOptions extends ResolvedRemotingOptions {
   readonly handshakeTimeoutMs: number;
   /** Connections held at once; more are closed at accept. */
   readonly maxConnections: number;
+  /** Time a frame may take from its first byte to its last, in ms; 0: no limit. */
+  readonly frameTimeoutMs: number;
   /** Whether a PROXY protocol header is read before the first frame. */
   readonly proxyProtocol: ProxyProtocolMode;
 }
@@ -230,6 +240,7 @@ export function resolveServerOptions(o: RemotingServerOptions = {}): ResolvedSer
     shutdownGraceMs: intOption("shutdownGraceMs", o.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS),
     handshakeTimeoutMs: intOption("handshakeTimeoutMs", o.handshakeTimeoutMs, 10_000),
     maxConnections: intOption("maxConnections", o.maxConnections, DEFAULT_MAX_CONNECTIONS, 1),
+    frameTimeoutMs: intOption("frameTimeoutMs", o.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS),
     proxyProtocol: proxyProtocolOption(o.proxyProtocol),
   });
 }

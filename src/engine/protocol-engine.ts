@@ -10,8 +10,9 @@
  * RocketMQ's `NettyConnectManageHandler.userEventTriggered` does after `IdleStateHandler` fires).
  */
 import { EventEmitter } from "node:events";
+import { callTimeNow } from "../clock.js";
 import type { Codec, FrameDecoder, FrameSink } from "../codec/codec.js";
-import { ChannelClosedError, InvalidArgumentError, SendError } from "../errors.js";
+import { ChannelClosedError, InvalidArgumentError, MalformedFrameError, SendError } from "../errors.js";
 import { defaultLogger, type Logger } from "../logger.js";
 import type { IdleKind, IdleOptions, Transport } from "../transport/transport.js";
 import type { FrameHandler } from "./frame-handler.js";
@@ -41,6 +42,12 @@ export interface ProtocolEngineOptions<F> {
   maxExtFields?: number;
   /** Deadline for negotiation from `start()`, in ms; 0 disables it. Default 10000. */
   handshakeTimeoutMs?: number;
+  /**
+   * Deadline for one frame from its first byte to its last, in ms; 0 (the default) disables it.
+   * A peer that drips a frame byte by byte resets the idle timers with every byte; this closes it.
+   * Time with reads paused by back-pressure does not count.
+   */
+  frameTimeoutMs?: number;
   /** Most bytes sniffed before a "no" decision. Default 64. */
   maxSniffBytes?: number;
   /** Idle thresholds passed to `transport.setIdle` at start; unset leaves the transport's own. */
@@ -58,6 +65,7 @@ interface ResolvedOptions<F> {
   readonly maxHeaderBytes: number | undefined;
   readonly maxExtFields: number | undefined;
   readonly handshakeTimeoutMs: number;
+  readonly frameTimeoutMs: number;
   readonly maxSniffBytes: number;
   readonly idle: IdleOptions | undefined;
   readonly closeGraceMs: number;
@@ -98,6 +106,7 @@ export function resolveEngineOptions<F>(options: ProtocolEngineOptions<F>): Reso
       options.handshakeTimeoutMs,
       DEFAULT_HANDSHAKE_TIMEOUT_MS,
     ),
+    frameTimeoutMs: nonNegativeInt("frameTimeoutMs", options.frameTimeoutMs, 0),
     maxSniffBytes: nonNegativeInt("maxSniffBytes", options.maxSniffBytes, DEFAULT_MAX_SNIFF_BYTES, 1),
     idle: options.idle === undefined ? undefined : Object.freeze({ ...options.idle }),
     closeGraceMs: nonNegativeInt("closeGraceMs", options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS),
@@ -139,6 +148,9 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
   #decoder: FrameDecoder<F> | undefined;
   #negotiator: Negotiator<F> | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
+  /** When the frame now partly received began (a once-per-run clock), 0 when none is. */
+  #frameStartedAt = 0;
+  #frameTimer: NodeJS.Timeout | undefined;
   #paused = false;
   /** No more sends or decoding: close() or destroy() was called, or the transport closed. */
   #closing = false;
@@ -247,7 +259,7 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
   close(graceMs: number = this.#options.closeGraceMs): void {
     if (this.#closing) return;
     this.#closing = true;
-    this.#clearHandshakeTimer();
+    this.#clearTimers();
     this.#transport.end(graceMs);
   }
 
@@ -256,7 +268,7 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
     if (this.#destroyed || this.#finished) return;
     this.#destroyed = true;
     this.#closing = true;
-    this.#clearHandshakeTimer();
+    this.#clearTimers();
     this.#closeError = error;
     this.#transport.destroy(error);
     this.#finish(error);
@@ -280,6 +292,7 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
         bytes = result.head;
       }
       frames = this.#decoder!.push(bytes);
+      if (this.#options.frameTimeoutMs > 0) this.#trackPartialFrame(frames.length);
     } catch (err) {
       this.#fail(asError(err), "refused input", "warn");
       return;
@@ -312,9 +325,48 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
 
   readonly #onTransportClose = (error: Error | undefined): void => {
     this.#closing = true;
-    this.#clearHandshakeTimer();
+    this.#clearTimers();
     this.#finish(error);
   };
+
+  readonly #onFrameTimeout = (): void => {
+    this.#frameTimer = undefined;
+    if (this.#closing || this.#frameStartedAt === 0) return;
+    // Reads paused by our own back-pressure: the peer is not the one holding the frame back.
+    if (this.#paused) this.#frameStartedAt = Date.now();
+    const left = this.#frameStartedAt + this.#options.frameTimeoutMs - Date.now();
+    if (left > 0) {
+      this.#armFrameTimer(left);
+      return;
+    }
+    const limit = this.#options.frameTimeoutMs;
+    const error = new MalformedFrameError(
+      "frame-deadline",
+      `a frame was not complete ${limit} ms after its first byte`,
+    );
+    this.#fail(error, "frame deadline", "warn");
+  };
+
+  /**
+   * Starts the frame deadline when a partial frame is left buffered: a new one when this push
+   * completed frames (what is left began in it) or none was pending; nothing while the same
+   * frame keeps arriving, and nothing at all when the decoder holds no partial frame.
+   */
+  #trackPartialFrame(completed: number): void {
+    if (this.#decoder!.bufferedBytes === 0) {
+      this.#frameStartedAt = 0;
+      return;
+    }
+    if (completed > 0 || this.#frameStartedAt === 0) {
+      this.#frameStartedAt = callTimeNow();
+      if (this.#frameTimer === undefined) this.#armFrameTimer(this.#options.frameTimeoutMs);
+    }
+  }
+
+  #armFrameTimer(delayMs: number): void {
+    this.#frameTimer = setTimeout(this.#onFrameTimeout, delayMs);
+    this.#frameTimer.unref();
+  }
 
   readonly #onHandshakeTimeout = (): void => {
     this.#handshakeTimer = undefined;
@@ -368,6 +420,15 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
     if (this.#handshakeTimer !== undefined) {
       clearTimeout(this.#handshakeTimer);
       this.#handshakeTimer = undefined;
+    }
+  }
+
+  /** Both deadlines, when the connection is going. */
+  #clearTimers(): void {
+    this.#clearHandshakeTimer();
+    if (this.#frameTimer !== undefined) {
+      clearTimeout(this.#frameTimer);
+      this.#frameTimer = undefined;
     }
   }
 }

@@ -150,7 +150,7 @@ export class RemotingServer extends RemotingService {
     }
     let channel: RemotingChannel;
     try {
-      channel = this.createChannel(duplex, true, this.options.handshakeTimeoutMs);
+      channel = this.createChannel(duplex, true, this.options);
     } catch (err) {
       this.logger.warn(`accepting a connection failed: ${String(err)}`);
       duplex.destroy();

@@ -48,6 +48,9 @@ function callResultOf(error: Error): CallResult {
 
 export { type InvokeCallback, type InvokeOptions, type RemotingEvents, runCallback } from "./invoke-types.js";
 
+/** A connecting side's channel: it speaks first and trusts its server, so no deadlines. */
+const NO_DEADLINES = { handshakeTimeoutMs: 0, frameTimeoutMs: 0 } as const;
+
 export abstract class RemotingService extends EventEmitter<RemotingEvents> implements ChannelOwner {
   protected readonly dispatcher: Dispatcher;
   protected readonly responseTable: ResponseTable;
@@ -178,7 +181,11 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   }
 
   /** Wraps a connected or accepted Duplex: driver → engine → channel. */
-  protected createChannel(duplex: Duplex, negotiate: boolean, handshakeTimeoutMs?: number): RemotingChannel {
+  protected createChannel(
+    duplex: Duplex,
+    negotiate: boolean,
+    deadlines: { handshakeTimeoutMs: number; frameTimeoutMs: number } = NO_DEADLINES,
+  ): RemotingChannel {
     const o = this.#base;
     const transport = new SocketTransport(duplex);
     const engine = new ProtocolEngine<RemotingCommand>(transport, {
@@ -187,7 +194,8 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
       maxFrameBytes: o.maxFrameBytes,
       maxHeaderBytes: o.maxHeaderBytes,
       maxExtFields: o.maxExtFields,
-      handshakeTimeoutMs: handshakeTimeoutMs ?? 0,
+      handshakeTimeoutMs: deadlines.handshakeTimeoutMs,
+      frameTimeoutMs: deadlines.frameTimeoutMs,
       idle: { allIdleMs: o.channelMaxIdleMs },
       closeGraceMs: o.closeGraceMs,
       logger: o.logger,

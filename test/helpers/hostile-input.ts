@@ -32,6 +32,8 @@ const REASONS: Record<FrameErrorReason, true> = {
   "field-range": true,
   "header-too-large": true,
   "ext-fields-count": true,
+  // The engine's deadline, not a decoder's: listed so the Record stays complete.
+  "frame-deadline": true,
 };
 
 // ------------------------------------------------------------------------------ allocations

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { encodeFrame } from "../../src/codec/rocketmq-codec.js";
 import {
   ErrorCodes,
   InteropCode,
@@ -121,4 +122,53 @@ describe("maxHeaderBytes and maxExtFields over the wire", () => {
       assert.equal(server.channels.size, 1);
     });
   }
+});
+
+describe("frameTimeoutMs", () => {
+  test("a peer dripping a frame is closed at the frame deadline though every byte resets idle; others go on", async (t) => {
+    const logger = recordingLogger();
+    const { server, addr } = await startServer(
+      t,
+      { frameTimeoutMs: 400, channelMaxIdleMs: 60_000, logger },
+      registerInteropService,
+    );
+    const frame = encodeFrame(RemotingCommand.createRequest(ECHO, { remark: "drip".repeat(20) }));
+    const dripper = await RawPeer.connect(t, addr);
+    // The first 8 bytes choose the codec at once; the rest comes a byte every 50 ms (4 s in all).
+    dripper.write(frame.subarray(0, 8));
+    let sent = 8;
+    const timer = setInterval(() => {
+      if (sent < frame.length && !dripper.socket.destroyed) dripper.write(frame.subarray(sent, ++sent));
+    }, 50);
+    t.after(() => clearInterval(timer));
+    const started = Date.now();
+    const steady = await RawPeer.connect(t, addr);
+    steady.send(RemotingCommand.createRequest(ECHO));
+    assert.equal((await steady.frame(0)).command.code, ResponseCode.SUCCESS);
+    await dripper.whenClosed();
+    const closedAfterMs = Date.now() - started;
+    assert.ok(sent < frame.length, "the whole frame arrived: the deadline never fired");
+    assert.ok(closedAfterMs < 3_000, `closed after ${closedAfterMs} ms`);
+    assert.ok(
+      logger.warnings.some((w) => w.includes("frame deadline")),
+      logger.warnings.join("\n"),
+    );
+    steady.send(RemotingCommand.createRequest(ECHO));
+    assert.equal((await steady.frame(1)).command.code, ResponseCode.SUCCESS);
+    assert.equal(server.channels.size, 1);
+  });
+
+  test("frames that keep completing never trip it, however long the connection lives", async (t) => {
+    const { addr } = await startServer(t, { frameTimeoutMs: 200 }, registerInteropService);
+    const peer = await RawPeer.connect(t, addr);
+    // Each frame arrives in two halves 50 ms apart, for 1.2 s: every frame is within its deadline.
+    for (let i = 0; i < 12; i++) {
+      const frame = encodeFrame(RemotingCommand.createRequest(ECHO));
+      peer.write(frame.subarray(0, 10));
+      await sleep(50);
+      peer.write(frame.subarray(10));
+      assert.equal((await peer.frame(i)).command.code, ResponseCode.SUCCESS);
+      await sleep(50);
+    }
+  });
 });

@@ -293,7 +293,11 @@ describe("mqwire's RocketMQ commands against a real cluster", () => {
     assert.equal((await cli(["send", topic, "--body", "s{i}", "--count", "4"])).code, 0);
     const child = spawn(process.execPath, [BIN, "consume", topic, "-g", group, "-n", namesrv]);
     let out = "";
+    let err = "";
     child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      err += d;
+    });
     const four = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no 4 lines in 60 s: ${out}`)), 60_000);
       child.stdout.on("data", (d: string) => {
@@ -308,7 +312,7 @@ describe("mqwire's RocketMQ commands against a real cluster", () => {
     await four;
     child.kill("SIGTERM");
     const [code] = (await exited) as [number | null];
-    assert.equal(code, 0);
+    assert.equal(code, 0, `stderr: ${err}`);
     assert.equal(jsonLines<ConsumedLine>(out).length, 4);
     assert.equal(JSON.parse((await cli(["offsets", group, "--topic", topic])).stdout).lag, 0);
   });

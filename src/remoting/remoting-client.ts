@@ -13,33 +13,13 @@ import {
 } from "../codec/remoting-command.js";
 import { ConnectError, ErrorCodes, InvalidArgumentError, isMqwireError, SendError } from "../errors.js";
 import { type RemotingClientOptions, type ResolvedClientOptions, resolveClientOptions } from "../options.js";
-import { defaultConnector } from "../transport/routing.js";
-import { SocksConnector } from "../transport/socks.js";
-import { TlsConnector } from "../transport/tls.js";
 import type { Connector } from "../transport/transport.js";
 import type { RemotingChannel } from "./channel.js";
 import { ChannelTable } from "./channel-table.js";
+import { clientConnector } from "./client-connector.js";
 import { checkTimeoutMs } from "./invoke-types.js";
 import { NameServers } from "./name-servers.js";
 import { type InvokeCallback, type InvokeOptions, RemotingService, runCallback } from "./remoting-service.js";
-
-/** TCP/Unix/memory, wrapped in TLS and routed through SOCKS proxies as the options ask. */
-function clientConnector(resolved: ResolvedClientOptions, options: RemotingClientOptions): Connector {
-  // Reads into buffers the decoder picks only for connections nothing wraps (see read-buffers.ts).
-  const direct = options.socksProxy === undefined && !options.tls;
-  const plain = defaultConnector(resolved.tcp, undefined, direct);
-  if (options.socksProxy !== undefined) {
-    return new SocksConnector({
-      proxies: options.socksProxy,
-      fallback: plain,
-      connectTimeoutMs: resolved.connectTimeoutMs,
-      ...(options.tls ? { tls: options.tls } : {}),
-    });
-  }
-  return options.tls
-    ? new TlsConnector({ connectTimeoutMs: resolved.connectTimeoutMs, ...options.tls }, plain)
-    : plain;
-}
 
 /** A copy of a request for a resend: same fields, a new opaque, no response flag. */
 function copyWithNewOpaque(request: RemotingCommand): RemotingCommand {

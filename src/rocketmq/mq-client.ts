@@ -159,11 +159,6 @@ export class MQClient {
     return new BrokerError(response.code, responseCodeName(response.code), response.remark, from);
   }
 
-  /** Decodes a response's custom header, naming the request when it breaks the protocol. */
-  decodeHeader<T>(header: CustomHeader<T>, response: RemotingCommand): T {
-    return header.decode(response.extFields);
-  }
-
   /**
    * GET_ROUTEINFO_BY_TOPIC from the name servers; undefined for TOPIC_NOT_EXIST. A request of
    * version 401 (V4_9_4) or later gets standard JSON from a 4.9.4+ name server; an older version

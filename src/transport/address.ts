@@ -148,3 +148,35 @@ export function endpointsOf(duplex: Duplex): EndpointNames {
 function hostPort(host: unknown, port: unknown): string {
   return typeof host === "string" && typeof port === "number" ? formatAddress(host, port) : "";
 }
+
+/**
+ * RFC 5952 text of 16 bytes: lowercase, no leading zeros, the longest run of two or more zero
+ * groups as "::"; IPv4-mapped addresses as "::ffff:a.b.c.d", as node:net reports such peers.
+ */
+export function formatIpv6(bytes: Buffer, at = 0): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 8; i++) groups.push(bytes.readUInt16BE(at + 2 * i));
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `::ffff:${bytes[at + 12]}.${bytes[at + 13]}.${bytes[at + 14]}.${bytes[at + 15]}`;
+  }
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(":");
+  const left = hex.slice(0, bestStart).join(":");
+  const right = hex.slice(bestStart + bestLength).join(":");
+  return `${left}::${right}`;
+}

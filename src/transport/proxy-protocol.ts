@@ -12,9 +12,11 @@
  * ProxyProtocolError (`MQW_ERR_NEGOTIATION`, with a `reason`) is thrown for bytes that start a
  * PROXY header and then break the spec.
  */
+
 import { isIPv6 } from "node:net";
 import { ProxyProtocolError } from "../errors.js";
-import { formatAddress } from "./address.js";
+import { formatAddress, formatIpv6 } from "./address.js";
+import { crc32c } from "./crc32c.js";
 
 /** The 12 bytes every v2 header starts with (spec §2.2). */
 export const PROXY_V2_SIGNATURE: Buffer = Buffer.from([
@@ -32,7 +34,10 @@ const LF = 0x0a;
 /** Address block sizes by v2 family (spec §2.2): INET 2×4+2×2, INET6 2×16+2×2, UNIX 2×108. */
 const V2_ADDRESS_BYTES = [0, 12, 36, 216] as const;
 const UNIX_PATH_BYTES = 108;
+
 /** PP2_TYPE_CRC32C (spec §2.2.3). */
+export { crc32c, formatIpv6 };
+
 export const PP2_TYPE_CRC32C = 0x03;
 
 /** The transport the proxy saw; "unspec" for v1 UNKNOWN and v2 AF_UNSPEC or UNSPEC. */
@@ -338,38 +343,6 @@ function unixEndpoint(head: Buffer, at: number): ProxyEndpoint {
   return { host: path, port: 0, address: path };
 }
 
-/**
- * RFC 5952 text of 16 bytes: lowercase, no leading zeros, the longest run of two or more zero
- * groups as "::"; IPv4-mapped addresses as "::ffff:a.b.c.d", as node:net reports such peers.
- */
-export function formatIpv6(bytes: Buffer, at = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(bytes.readUInt16BE(at + 2 * i));
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return `::ffff:${bytes[at + 12]}.${bytes[at + 13]}.${bytes[at + 14]}.${bytes[at + 15]}`;
-  }
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  const left = hex.slice(0, bestStart).join(":");
-  const right = hex.slice(bestStart + bestLength).join(":");
-  return `${left}::${right}`;
-}
-
 /** TLVs from `from` to `end` (spec §2.2): type, 16-bit length, value; each must fit. */
 function parseTlvs(head: Buffer, from: number, end: number): ProxyTlv[] {
   const tlvs: ProxyTlv[] = [];
@@ -407,21 +380,3 @@ function checkCrc32c(header: Buffer, crcAt: number): void {
     );
   }
 }
-
-/** CRC-32C (Castagnoli, reflected polynomial 0x82F63B78; RFC 4960 appendix B). */
-export function crc32c(bytes: Uint8Array): number {
-  const table = CRC32C_TABLE;
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = table[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-const CRC32C_TABLE: Uint32Array = (() => {
-  const table = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    table[i] = c >>> 0;
-  }
-  return table;
-})();

@@ -12,140 +12,29 @@
 import { X509Certificate } from "node:crypto";
 import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
-import { InvalidArgumentError, NegotiationError, TimeoutError } from "../errors.js";
+import { NegotiationError, TimeoutError } from "../errors.js";
 import { defaultLogger, type Logger } from "../logger.js";
 import { endpointsOf, tagEndpoints } from "./address.js";
-import { buildSecureContext, checkBoolean, checkPositiveMs, resolvedOptions } from "./tls.js";
+import { buildSecureContext, resolvedOptions } from "./tls.js";
+import { TlsFileWatcher } from "./tls-files.js";
 import {
-  DEFAULT_TLS_RELOAD_INTERVAL_MS,
-  hasTlsFiles,
-  readTlsFiles,
-  type TlsFilePaths,
-  TlsFileWatcher,
-} from "./tls-files.js";
+  type ResolvedTlsServerOptions,
+  resolveTlsServerOptions,
+  type TlsServerOptions,
+} from "./tls-server-options.js";
 import type { Acceptor, Address, Listener } from "./transport.js";
 
 /** The TLS record type of a handshake, the first byte every TLS client sends. */
 export const TLS_HANDSHAKE_RECORD_TYPE = 0x16;
-/** Time for the first byte plus the TLS handshake: Netty SslHandler's default, 10 s. */
-export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-
-/** RocketMQ's `tls.server.mode`. */
-export type TlsServerMode = "disabled" | "permissive" | "enforcing";
-/** RocketMQ's default mode: TLS and plaintext on one port. */
-export const DEFAULT_TLS_SERVER_MODE: TlsServerMode = "permissive";
-const SERVER_MODES: readonly string[] = ["disabled", "permissive", "enforcing"];
-
-/** Server TLS options (RocketMQ's `tls.server.*`). */
-export interface TlsServerOptions {
-  /** Which first bytes are accepted (`tls.server.mode`). Default "permissive". */
-  mode?: TlsServerMode;
-  /** A ready context; otherwise one is built once from `key`, `cert`, `ca`. */
-  secureContext?: tls.SecureContext;
-  /** Server private key, PEM (`tls.server.keyPath`). Required unless mode is disabled. */
-  key?: tls.SecureContextOptions["key"];
-  /** Server certificate chain, PEM (`tls.server.certPath`). Required unless mode is disabled. */
-  cert?: tls.SecureContextOptions["cert"];
-  /** CAs trusted for client certificates, PEM (`tls.server.trustCertPath`). Default Node's roots. */
-  ca?: tls.SecureContextOptions["ca"];
-  /** Passphrase of `key` (`tls.server.keyPassword`). Default none. */
-  passphrase?: string;
-  /**
-   * Ask clients for a certificate. Default false. RocketMQ's `tls.server.need.client.auth`:
-   * none = false; optional = true with `rejectUnauthorized: false`; require = true with true.
-   */
-  requestCert?: boolean;
-  /** With `requestCert`: refuse a client without a certificate the CAs verify. Default true. */
-  rejectUnauthorized?: boolean;
-  /** Time for the first byte plus the TLS handshake, in ms. Default 10000. */
-  handshakeTimeoutMs?: number;
-  /** Path of the private key, PEM (`tls.server.keyPath`): read at construction, then watched. Instead of `key`. */
-  keyFile?: string;
-  /** Path of the certificate chain, PEM (`tls.server.certPath`): read, then watched. Instead of `cert`. */
-  certFile?: string;
-  /** Path of the CAs for client certificates, PEM (`tls.server.trustCertPath`): read, then watched. Instead of `ca`. */
-  caFile?: string;
-  /**
-   * How often a TlsAcceptor checks `keyFile`, `certFile` and `caFile` for changes while listening,
-   * in ms; a change rebuilds the context for new connections, open ones keep theirs (RocketMQ's
-   * FileWatchService). 0 turns reloading off. Default 500.
-   */
-  reloadIntervalMs?: number;
-}
-
-/** @internal What a file reload needs: the paths and the options that were not files. */
-export interface TlsReloadPlan {
-  readonly files: TlsFilePaths;
-  readonly intervalMs: number;
-  readonly base: Readonly<tls.SecureContextOptions>;
-}
-
-/** Server options after validation, frozen; the secure context is built once. */
-export interface ResolvedTlsServerOptions {
-  readonly mode: TlsServerMode;
-  /** Undefined only in disabled mode without a context. */
-  readonly secureContext: tls.SecureContext | undefined;
-  readonly requestCert: boolean;
-  readonly rejectUnauthorized: boolean;
-  readonly handshakeTimeoutMs: number;
-  /** @internal Set when the key, certificate or CAs came from files and reloading is on. */
-  readonly reload?: TlsReloadPlan | undefined;
-}
-
-/** Validates server options once; throws InvalidArgumentError naming the option. */
-export function resolveTlsServerOptions(
-  options: TlsServerOptions | ResolvedTlsServerOptions = {},
-): ResolvedTlsServerOptions {
-  if (resolvedOptions.has(options)) return options as ResolvedTlsServerOptions;
-  const o = options as TlsServerOptions;
-  const mode = o.mode ?? DEFAULT_TLS_SERVER_MODE;
-  // RocketMQ maps unknown values to permissive; a typo that silently changes security is worse.
-  if (!SERVER_MODES.includes(mode)) {
-    throw new InvalidArgumentError(`mode must be one of ${SERVER_MODES.join(", ")}, got ${String(mode)}`);
-  }
-  const files: TlsFilePaths = { keyFile: o.keyFile, certFile: o.certFile, caFile: o.caFile };
-  const fromFiles = hasTlsFiles(files) ? readTlsFiles(files) : {};
-  const base = { key: o.key, cert: o.cert, ca: o.ca, passphrase: o.passphrase };
-  const material = {
-    key: fromFiles.key ?? o.key,
-    cert: fromFiles.cert ?? o.cert,
-    ca: fromFiles.ca ?? o.ca,
-    passphrase: o.passphrase,
-  };
-  const intervalMs = o.reloadIntervalMs ?? DEFAULT_TLS_RELOAD_INTERVAL_MS;
-  if (typeof intervalMs !== "number" || !Number.isSafeInteger(intervalMs) || intervalMs < 0) {
-    throw new InvalidArgumentError(
-      `reloadIntervalMs must be an integer >= 0 (ms), got ${String(intervalMs)}`,
-    );
-  }
-  let secureContext = o.secureContext;
-  if (secureContext === undefined && mode !== "disabled") {
-    if (material.key === undefined || material.cert === undefined) {
-      throw new InvalidArgumentError(
-        `key and cert (keyFile and certFile, or secureContext) are required in TLS mode "${mode}"`,
-      );
-    }
-    secureContext = buildSecureContext("TLS server", material);
-  }
-  const reload =
-    hasTlsFiles(files) && intervalMs > 0 && o.secureContext === undefined && mode !== "disabled"
-      ? Object.freeze({ files: Object.freeze(files), intervalMs, base: Object.freeze(base) })
-      : undefined;
-  const result: ResolvedTlsServerOptions = Object.freeze({
-    mode,
-    secureContext,
-    requestCert: checkBoolean("requestCert", o.requestCert, false),
-    rejectUnauthorized: checkBoolean("rejectUnauthorized", o.rejectUnauthorized, true),
-    handshakeTimeoutMs: checkPositiveMs(
-      "handshakeTimeoutMs",
-      o.handshakeTimeoutMs,
-      DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
-    ),
-    reload,
-  });
-  resolvedOptions.add(result);
-  return result;
-}
+export {
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_TLS_SERVER_MODE,
+  type ResolvedTlsServerOptions,
+  resolveTlsServerOptions,
+  type TlsReloadPlan,
+  type TlsServerMode,
+  type TlsServerOptions,
+} from "./tls-server-options.js";
 
 /**
  * Decides one accepted connection by its first byte (see the file TSDoc) and resolves the Duplex

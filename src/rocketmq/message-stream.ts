@@ -76,6 +76,8 @@ export class MessageStream implements AsyncIterableIterator<MessageExt> {
   #spaceWaiters: (() => void)[] = [];
   #commitTimer: NodeJS.Timeout | undefined;
   #ended = false;
+  /** The commit running or last run; the next one starts after it. */
+  #committing: Promise<void> = Promise.resolve();
 
   constructor(consumer: PullConsumer, topic: string, options: MessageStreamOptions) {
     this.#consumer = consumer;
@@ -143,16 +145,45 @@ export class MessageStream implements AsyncIterableIterator<MessageExt> {
     return { done: true, value: undefined };
   }
 
-  /** Commits every queue's consumed offset that moved since the last commit. */
-  async commit(): Promise<void> {
+  /**
+   * Commits every queue's consumed offset that moved since the last commit. Commits never overlap
+   * (a periodic one and the final one wait for each other), and the queues of one broker are
+   * committed one after another: the broker runs these requests on a thread pool, and its
+   * ConsumerOffsetManager creates a group's offset table with a get-then-put, so two first
+   * commits for one topic and group at once can lose one queue's offset, and two commits of one
+   * queue at once can land in either order.
+   */
+  commit(): Promise<void> {
+    const run = this.#committing.then(() => this.#commitMoved());
+    this.#committing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #commitMoved(): Promise<void> {
+    const byBroker = new Map<string, QueueState[]>();
+    for (const s of this.#states) {
+      if (s.consumedOffset <= s.committedOffset) continue;
+      const states = byBroker.get(s.queue.brokerName);
+      if (states === undefined) byBroker.set(s.queue.brokerName, [s]);
+      else states.push(s);
+    }
+    // Every queue is tried, and the commit ends only once none is in flight: a failed queue
+    // neither stops the others nor lets the next commit overlap one still running.
+    let failure: unknown;
     await Promise.all(
-      this.#states.map(async (s) => {
-        const offset = s.consumedOffset;
-        if (offset <= s.committedOffset) return;
-        await this.#consumer.commitOffset(s.queue, offset);
-        s.committedOffset = Math.max(s.committedOffset, offset);
+      Array.from(byBroker.values(), async (states) => {
+        for (const s of states) {
+          const offset = s.consumedOffset;
+          try {
+            await this.#consumer.commitOffset(s.queue, offset);
+            s.committedOffset = Math.max(s.committedOffset, offset);
+          } catch (err) {
+            failure ??= err;
+          }
+        }
       }),
     );
+    if (failure !== undefined) throw failure;
   }
 
   #consumeGiven(): void {

@@ -4,10 +4,10 @@
  * equal buckets, so a reported percentile is within 1/16 (6.25%) of the true value, up to
  * 2^32 µs (71 min; longer values count as that). 464 counters, 3.7 KiB, allocated once.
  *
- * Why not hdr-histogram-js (already a dependency, for bench/): its `recordValue` measured
- * 62 ns against 24 ns for this one on the same values (Node 20, this machine), and a
- * histogram of 2 significant digits over the same range takes 14 KiB. Recording is on every
- * call's path; reading percentiles happens on a snapshot.
+ * Why not hdr-histogram-js (the CLI's benchmark uses it): recording is on every call's path,
+ * and its `recordValue` costs more than twice this one's, with a larger table for the same
+ * range (figures in bench/history/2026-12-06-figures-from-code-comments.md). Reading
+ * percentiles happens on a snapshot.
  */
 
 /** Sub-buckets per power of two, as a number of bits. */
@@ -43,6 +43,7 @@ export class LatencyHistogram {
   /** Records one latency in µs (fractions are dropped; negative or NaN counts as 0). */
   record(micros: number): void {
     const v = micros > 0 ? (micros < MAX_MICROS ? micros >>> 0 : MAX_MICROS) : 0;
+    // biome-ignore lint/style/noNonNullAssertion: bucketOf maps every value to 0..BUCKETS-1
     this.#counts[bucketOf(v)]!++;
     this.#count++;
     if (v > this.#maxMicros) this.#maxMicros = v;
@@ -66,8 +67,8 @@ export class LatencyHistogram {
     const rank = Math.max(1, Math.ceil((percentile / 100) * this.#count));
     let seen = 0;
     const counts = this.#counts;
-    for (let i = 0; i < BUCKETS; i++) {
-      seen += counts[i]!;
+    for (const [i, count] of counts.entries()) {
+      seen += count;
       if (seen >= rank) return Math.min(highestIn(i), this.#maxMicros);
     }
     return this.#maxMicros;

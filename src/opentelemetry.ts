@@ -209,18 +209,21 @@ export async function enableOpenTelemetry(
     for (const side of ["server", "client"] as const) {
       const members = list.filter((s) => s instanceof RemotingServer === (side === "server"));
       if (members.length === 0) continue;
-      const sums = [0, 0, 0, 0, 0, 0];
+      const sums = observables.map(() => 0);
       for (const service of members) {
         const m = service.metrics();
-        sums[0]! += m.connections.open;
-        sums[1]! += m.connections.opened;
-        sums[2]! += m.bytes.in;
-        sums[3]! += m.bytes.out;
-        sums[4]! += m.calls.inFlight;
-        sums[5]! += m.requests.inFlight;
+        const values = [
+          m.connections.open,
+          m.connections.opened,
+          m.bytes.in,
+          m.bytes.out,
+          m.calls.inFlight,
+          m.requests.inFlight,
+        ];
+        for (let i = 0; i < sums.length; i++) sums[i] = (sums[i] ?? 0) + (values[i] ?? 0);
       }
-      for (let i = 0; i < observables.length; i++) {
-        result.observe(observables[i]!, sums[i]!, sideAttributes[side]);
+      for (const [i, observable] of observables.entries()) {
+        result.observe(observable, sums[i] ?? 0, sideAttributes[side]);
       }
     }
   };

@@ -68,10 +68,9 @@ export function encodeBatch(
   options: EncodeBatchOptions = {},
 ): EncodedBatch {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!Array.isArray(messages) || messages.length === 0) {
-    throw new InvalidArgumentError("a batch needs at least one message");
-  }
-  const topic = messages[0]!.topic;
+  const first = Array.isArray(messages) ? messages[0] : undefined;
+  if (first === undefined) throw new InvalidArgumentError("a batch needs at least one message");
+  const topic = first.topic;
   const entries: { msg: Message; props: Buffer }[] = [];
   const msgIds: string[] = [];
   let total = 0;

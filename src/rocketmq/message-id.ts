@@ -39,7 +39,7 @@ const HEX = "0123456789ABCDEF";
 /** `UtilAll.bytes2string`: upper-case hex. */
 export function bytesToHex(bytes: Uint8Array): string {
   let s = "";
-  for (const b of bytes) s += HEX[b >> 4]! + HEX[b & 15]!;
+  for (const b of bytes) s += HEX.charAt(b >> 4) + HEX.charAt(b & 15);
   return s;
 }
 
@@ -52,7 +52,8 @@ function hexToBytes(hex: string, what: string, lengths: readonly number[]): Buff
 
 /** RFC 1918 ranges, `UtilAll.isInternalIP`. */
 function isPrivateIpv4(ip: Uint8Array): boolean {
-  return ip[0] === 10 || (ip[0] === 172 && ip[1]! >= 16 && ip[1]! <= 31) || (ip[0] === 192 && ip[1] === 168);
+  const [a = 0, b = 0] = ip;
+  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
 }
 
 /**
@@ -157,13 +158,13 @@ function zeroPaddedIpv6(ip: Uint8Array): string {
 export function addressToBytes(address: string): Uint8Array {
   if (isIPv4(address)) return Uint8Array.from(address.split(".").map(Number));
   const bare = address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address;
-  const unscoped = bare.split("%")[0]!;
+  const unscoped = bare.split("%", 1)[0] ?? bare;
   if (!isIPv6(unscoped)) throw new InvalidArgumentError(`not an IP address: ${JSON.stringify(address)}`);
   let text = unscoped;
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4) {
-    const b = addressToBytes(v4[1]!);
-    text = `${text.slice(0, v4.index)}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+    const b = Buffer.from(addressToBytes(v4[0]));
+    text = `${text.slice(0, v4.index)}${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
   }
   const [head, tail] = text.split("::") as [string, string | undefined];
   const h = head === "" ? [] : head.split(":");
@@ -202,7 +203,8 @@ export function formatIp(ip: Uint8Array): string {
   if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}`;
   if (isV4Mapped(ip)) return formatIp(ip.subarray(12));
   const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((ip[i]! << 8) | ip[i + 1]!).toString(16));
+  const view = new DataView(ip.buffer, ip.byteOffset, ip.byteLength);
+  for (let i = 0; i < 16; i += 2) groups.push(view.getUint16(i).toString(16));
   return groups.join(":");
 }
 

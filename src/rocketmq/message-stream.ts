@@ -115,6 +115,7 @@ export class MessageStream implements AsyncIterableIterator<MessageExt> {
         return { done: true, value: undefined };
       }
       if (this.#head < this.#buffer.length) {
+        // biome-ignore lint/style/noNonNullAssertion: #head < length, and only slots before #head are cleared
         const pending = this.#buffer[this.#head]!;
         this.#buffer[this.#head++] = undefined as unknown as Pending;
         if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {

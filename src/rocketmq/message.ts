@@ -320,6 +320,6 @@ export function messageToWireProperties(msg: Message, uniqKey: string): Map<stri
   for (const [name, value] of Object.entries(msg.properties ?? {})) inserted.set(name, value);
   inserted.set(MessageProperty.UNIQ_KEY, uniqKey);
   const ordered = new Map<string, string>();
-  for (const key of javaHashMapOrder([...inserted.keys()])) ordered.set(key, inserted.get(key)!);
+  for (const key of javaHashMapOrder([...inserted.keys()])) ordered.set(key, inserted.get(key) ?? "");
   return ordered;
 }

@@ -281,13 +281,16 @@ export class Producer {
       { code: attempt.code, header: SendMessageRequestHeaderV2, values: attempt.values, body: attempt.body },
       { timeoutMs, accept: SEND_ACCEPT },
     );
-    return this.#result(response, attempt);
+    // `accept` let through only the codes of STATUS_BY_CODE.
+    const status = STATUS_BY_CODE.get(response.code);
+    if (status === undefined) throw this.#client.brokerError(response, addr);
+    return this.#result(response, status, attempt);
   }
 
-  #result(response: RemotingCommand, attempt: SendAttempt): SendResult {
+  #result(response: RemotingCommand, status: SendStatus, attempt: SendAttempt): SendResult {
     const header = SendMessageResponseHeader.decode(response.extFields);
     const result: SendResult = {
-      status: STATUS_BY_CODE.get(response.code)!,
+      status,
       msgId: attempt.msgId,
       offsetMsgId: header.msgId,
       queue: { topic: attempt.queue.topic, brokerName: attempt.queue.brokerName, queueId: header.queueId },
@@ -299,18 +302,23 @@ export class Producer {
     return result;
   }
 
-  /** Round robin; after a failure, the next queue of another broker if there is one (selectOneMessageQueue). */
+  /**
+   * Round robin; after a failure, the next queue of another broker if there is one
+   * (selectOneMessageQueue). `queues` is never empty: {@link Producer.queues} throws first.
+   */
   #select(queues: readonly MessageQueue[], avoidBroker: string | undefined): MessageQueue {
     const n = queues.length;
     this.#queueIndex = (this.#queueIndex + 1) & 0x7fffffff;
     const start = this.#queueIndex;
+    const chosen = queues[start % n];
     if (avoidBroker !== undefined) {
       for (let i = 0; i < n; i++) {
-        const q = queues[(start + i) % n]!;
-        if (q.brokerName !== avoidBroker) return q;
+        const q = queues[(start + i) % n];
+        if (q !== undefined && q.brokerName !== avoidBroker) return q;
       }
     }
-    return queues[start % n]!;
+    if (chosen === undefined) throw new ClientError(`no writable queue to send to`);
+    return chosen;
   }
 }
 

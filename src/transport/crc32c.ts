@@ -7,7 +7,10 @@
 export function crc32c(bytes: Uint8Array): number {
   const table = CRC32C_TABLE;
   let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = table[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
+  for (const byte of bytes) {
+    // biome-ignore lint/style/noNonNullAssertion: a byte indexes the 256-entry table
+    crc = table[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  }
   return (crc ^ 0xffffffff) >>> 0;
 }
 

@@ -58,9 +58,10 @@ export class MemoryDuplex extends Duplex {
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (error?: Error | null) => void): void {
-    const bufs = new Array<Buffer>(chunks.length);
-    for (let i = 0; i < chunks.length; i++) bufs[i] = chunks[i]!.chunk;
-    this.#send(bufs, cb);
+    this.#send(
+      chunks.map((c) => c.chunk),
+      cb,
+    );
   }
 
   #send(bufs: Buffer[], cb: (error?: Error | null) => void): void {

@@ -29,9 +29,8 @@ export function claimSlab(bytes: number): number {
 
 /**
  * Starts a new slab when fewer than `bytes` are left, so that a batch about to begin is not split
- * across two slabs (two pieces: a writev instead of a write). Without it, the async echo
- * benchmark's client profile showed writev at 1.4% beside write at 7.3%: with ~10 KiB batches in
- * 64 KiB slabs, about one batch in six straddles a slab boundary.
+ * across two slabs (two pieces: a writev instead of a write): a batch of pipelined calls is a
+ * sizeable part of a slab, so straddling a boundary would be common.
  */
 export function reserveSlab(bytes: number): void {
   if (SLAB_BYTES - used < bytes) {

@@ -140,7 +140,9 @@ export class ProxyHeaderParser {
       this.#bytes += chunk.length;
     }
     if (this.#bytes < this.#atLeast) return { kind: "need-more", atLeast: this.#atLeast };
-    const head = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#bytes);
+    const [only] = this.#chunks;
+    const head =
+      this.#chunks.length === 1 && only !== undefined ? only : Buffer.concat(this.#chunks, this.#bytes);
     this.#chunks = [head];
     let result: ProxyParseResult;
     try {
@@ -182,7 +184,7 @@ function parseV1(head: Buffer): ProxyParseResult {
     );
   let end = -1;
   for (let i = 0; i < limit; i++) {
-    const b = head[i]!;
+    const b = head.readUInt8(i);
     if (b === LF) throw new ProxyProtocolError("line-ending", "PROXY v1 line has a LF without CR");
     if (b !== CR) continue;
     // A CR in the last allowed byte leaves no room for its LF, whatever follows.
@@ -263,14 +265,14 @@ const PROTOCOLS: readonly (readonly ProxyTransportProtocol[])[] = [
 function parseV2(head: Buffer): ProxyParseResult {
   const n = head.length;
   if (n < 13) return { kind: "need-more", atLeast: 13 };
-  const verCmd = head[12]!;
+  const verCmd = head.readUInt8(12);
   if (verCmd >> 4 !== 2)
     throw new ProxyProtocolError("version", `PROXY v2 version must be 2, got ${verCmd >> 4}`);
   const command = verCmd & 0x0f;
   if (command > 1)
     throw new ProxyProtocolError("command", `PROXY v2 command must be LOCAL or PROXY, got ${command}`);
   if (n < 14) return { kind: "need-more", atLeast: 14 };
-  const famProto = head[13]!;
+  const famProto = head.readUInt8(13);
   const family = famProto >> 4;
   const transport = famProto & 0x0f;
   if (family > 3 || transport > 2) {
@@ -283,6 +285,7 @@ function parseV2(head: Buffer): ProxyParseResult {
   const headerBytes = PROXY_V2_FIXED_BYTES + head.readUInt16BE(14);
   if (n < headerBytes) return { kind: "need-more", atLeast: headerBytes };
   const rest = head.subarray(headerBytes);
+  // biome-ignore lint/style/noNonNullAssertion: family <= 3 and transport <= 2 were checked above
   const protocol = PROTOCOLS[family]![transport]!;
   // LOCAL: the block is discarded, family included (spec §2.2). PROXY over an unspecified
   // family: the address information is ignored and the socket's addresses stay.
@@ -350,7 +353,7 @@ function parseTlvs(head: Buffer, from: number, end: number): ProxyTlv[] {
   let crcAt = -1;
   while (at < end) {
     if (end - at < 3) throw new ProxyProtocolError("tlv", `PROXY v2 TLV at byte ${at} is cut short`);
-    const type = head[at]!;
+    const type = head.readUInt8(at);
     const length = head.readUInt16BE(at + 1);
     if (at + 3 + length > end) {
       throw new ProxyProtocolError("tlv", `PROXY v2 TLV 0x${type.toString(16)} runs past the header`);

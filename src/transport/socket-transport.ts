@@ -10,12 +10,10 @@
  * place (`claim`, the FrameSink of codec.ts); each run of consecutive bytes becomes one subarray
  * at flush. Larger chunks (big bodies) are queued by reference. A batch of more than one piece is
  * written under cork()/uncork(), so it leaves in one `_writev` (one libuv writev for net.Socket).
- * Measured on loopback against a peer that only reads: 128 chunks of 100 B per tick (what 64 echo
- * calls in flight make) cost 10 µs a tick copied into one buffer against 14 µs as a corked
- * writev; at 512 B per chunk both cost the same; at 1 KiB the writev wins (11 µs against 15 µs
- * for 32 chunks) and at 16 KiB by half. Hence a limit per chunk, not per batch. Encoding headers
- * in place then removed the header's own Buffer (a pool slice and a FastBuffer, ~100 B of
- * garbage a frame) and its copy.
+ * Copying small chunks beats a writev of many small pieces, and a writev beats copying from
+ * about 1 KiB a chunk on: hence a limit per chunk, not per batch (the loopback figures are in
+ * bench/history/2026-12-06-figures-from-code-comments.md). Encoding headers in place spares
+ * each frame a header Buffer of its own and its copy.
  */
 import type { X509Certificate } from "node:crypto";
 import { EventEmitter } from "node:events";
@@ -203,7 +201,7 @@ export class SocketTransport extends EventEmitter implements Transport {
 
   write(chunks: readonly Buffer[]): boolean {
     if (this.#ending || this.#closed) return false;
-    for (let i = 0; i < chunks.length; i++) this.append(chunks[i]!);
+    for (const chunk of chunks) this.append(chunk);
     return this.#writable;
   }
 

@@ -103,8 +103,9 @@ export function parseSocksProxyConfig(config: SocksProxyConfig | string = {}): r
   const rules: SocksProxyRule[] = [];
   for (const [key, value] of Object.entries(map)) {
     const m = CIDR.exec(key);
+    const ip = m?.[1] ?? "";
     const prefix = m === null ? -1 : Number(m[2]);
-    if (m === null || !isIPv4(m[1]!) || prefix > 32) {
+    if (!isIPv4(ip) || prefix > 32) {
       throw new InvalidArgumentError(`proxies key "${key}" is not an IPv4 CIDR (a.b.c.d/n)`);
     }
     const entry = value as Partial<SocksProxyEntry> | null;
@@ -129,7 +130,7 @@ export function parseSocksProxyConfig(config: SocksProxyConfig | string = {}): r
       Object.freeze({
         key,
         all: key === CIDR_ALL,
-        network: (ipv4ToInt(m[1]!) & mask) >>> 0,
+        network: (ipv4ToInt(ip) & mask) >>> 0,
         mask,
         addr: entry.addr,
         host: proxy.host,
@@ -273,7 +274,7 @@ async function settleSocket(socket: Duplex): Promise<void> {
   socket.off("error", onError);
   socket.off("close", onClose);
   socket.pause();
-  for (let i = early.length - 1; i >= 0; i--) socket.unshift(early[i]!);
+  for (const chunk of early.reverse()) socket.unshift(chunk);
   (socket as { readableFlowing: boolean | null }).readableFlowing = null;
   if (failure !== undefined) throw failure;
 }

@@ -147,7 +147,7 @@ export class TcpConnector implements Connector {
       const onConnect = (): void => settle(undefined);
       const onError = (err: Error): void =>
         settle(new ConnectError(`connect to ${target} failed`, { cause: err }));
-      const onAbort = (): void => settle(signal!.reason);
+      const onAbort = (): void => settle(signal?.reason);
       socket.once("connect", onConnect);
       socket.once("error", onError);
       signal?.addEventListener("abort", onAbort, { once: true });

@@ -91,20 +91,20 @@ export async function acceptWithTlsMode(
  */
 function peekFirstByte(duplex: Duplex, signal: AbortSignal): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    const settle = (err: unknown, first?: number): void => {
+    const settle = (err: unknown, first = 0): void => {
       duplex.off("readable", onReadable);
       duplex.off("end", onEnd);
       duplex.off("close", onEnd);
       duplex.off("error", onError);
       signal.removeEventListener("abort", onAbort);
-      if (err === undefined) resolve(first!);
+      if (err === undefined) resolve(first);
       else reject(err);
     };
     const onReadable = (): void => {
       const chunk = duplex.read() as Buffer | null;
       if (chunk === null || chunk.length === 0) return; // 'end' follows when the stream ended
       duplex.unshift(chunk);
-      settle(undefined, chunk[0]);
+      settle(undefined, chunk.readUInt8(0));
     };
     const onEnd = (): void => settle(new NegotiationError("connection closed before its first byte"));
     const onError = (err: Error): void => settle(err);

@@ -131,7 +131,7 @@ export interface OpenDeadline {
  */
 export function openDeadline(timeoutMs: number, parent: AbortSignal | undefined, what: string): OpenDeadline {
   const ctl = new AbortController();
-  const onAbort = (): void => ctl.abort(parent!.reason);
+  const onAbort = (): void => ctl.abort(parent?.reason);
   parent?.addEventListener("abort", onAbort, { once: true });
   const timer = setTimeout(
     () => ctl.abort(new TimeoutError(`${what} timed out after ${timeoutMs} ms`)),
@@ -228,7 +228,7 @@ export function wrapClientTls(
     const onSecure = (): void => settle(undefined);
     const onError = (err: Error): void => settle(new ConnectError(`${what} failed`, { cause: err }));
     const onClose = (): void => settle(new ConnectError(`${what} failed: connection closed`));
-    const onAbort = (): void => settle(signal!.reason);
+    const onAbort = (): void => settle(signal?.reason);
     const timer = setTimeout(() => {
       const cause = new TimeoutError(`${what} timed out after ${o.connectTimeoutMs} ms`);
       settle(new ConnectError(`${what} failed`, { cause }));

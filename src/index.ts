@@ -4,6 +4,8 @@
  */
 
 export type { Codec, DecoderLimits, FrameDecoder, SniffResult } from "./codec/codec.js";
+export { jsonObjectKeyOrder } from "./codec/fastjson.js";
+export { jsonHeaderText } from "./codec/json-header.js";
 export {
   type CommandInit,
   FLAG_ONEWAY,

@@ -9,8 +9,13 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { Command } from "commander";
-import { decodeFrame, encodeFrame } from "../codec/rocketmq-codec.js";
-import { InvalidArgumentError, isMqwireError, MalformedFrameError } from "../errors.js";
+import {
+  decodeFrame,
+  encodeFrame,
+  InvalidArgumentError,
+  isMqwireError,
+  MalformedFrameError,
+} from "../index.js";
 import { commandToJsonLine, parseCommandJson } from "./command-json.js";
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;

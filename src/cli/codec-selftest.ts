@@ -4,13 +4,15 @@
  * pieces, and checks two known answers from the protocol reference (§1.2). Needs no files.
  */
 import {
+  decodeFrame,
+  encodeFrame,
+  jsonHeaderText,
   LanguageCode,
   RemotingCommand,
+  rocketmqCodec,
   SerializeType,
   serializeTypeName,
-} from "../codec/remoting-command.js";
-import { decodeFrame, encodeFrame, rocketmqCodec } from "../codec/rocketmq-codec.js";
-import { jsonHeaderText } from "../codec/rocketmq-header.js";
+} from "../index.js";
 
 interface Check {
   name: string;

@@ -11,15 +11,15 @@
  * keys in the command's own order.
  */
 
-import { jsonObjectKeyOrder } from "../codec/fastjson.js";
 import {
+  InvalidArgumentError,
+  jsonObjectKeyOrder,
   languageFromName,
   languageName,
   parseSerializeType,
   RemotingCommand,
   serializeTypeName,
-} from "../codec/remoting-command.js";
-import { InvalidArgumentError } from "../errors.js";
+} from "../index.js";
 
 /** A command as plain JSON data. */
 export interface CommandJson {

@@ -58,13 +58,13 @@ function compiled(script: string): (root: string) => string | undefined {
 const mqwireBenchProbes = new Map<string, string | undefined>();
 
 /**
- * Whether `mqwire bench` exists: `node bin/mqwire.js bench --help` must exit 0 AND print the
- * command's own usage line, because commander answers `<unknown command> --help` with the
+ * Whether `mqwire bench` exists: `node packages/cli/bin/mqwire.js bench --help` must exit 0 AND
+ * print the command's own usage line, because commander answers `<unknown command> --help` with the
  * program's help and exit status 0.
  */
 function mqwireBenchUnavailable(root: string): string | undefined {
   if (!mqwireBenchProbes.has(root)) {
-    const probe = spawnSync(process.execPath, ["bin/mqwire.js", "bench", "--help"], {
+    const probe = spawnSync(process.execPath, ["packages/cli/bin/mqwire.js", "bench", "--help"], {
       cwd: root,
       encoding: "utf8",
       timeout: 20_000,
@@ -72,7 +72,7 @@ function mqwireBenchUnavailable(root: string): string | undefined {
     const available = probe.status === 0 && /Usage: \S+ bench/.test(probe.stdout);
     mqwireBenchProbes.set(
       root,
-      available ? undefined : "not available yet: `mqwire bench` is missing from dist/src/cli/main.js",
+      available ? undefined : "not available yet: `mqwire bench` is missing from packages/cli/dist/main.js",
     );
   }
   return mqwireBenchProbes.get(root);
@@ -85,9 +85,9 @@ function mqwire(serialize: "json" | "rocketmq"): Implementation {
     description: `mqwire RemotingClient/RemotingServer over TCP, ${serialize.toUpperCase()} headers`,
     targeted: true,
     modes: ["sync", "async", "oneway"],
-    serverArgs: ["bin/mqwire.js", "serve", "--host", "127.0.0.1", "--port", "0"],
+    serverArgs: ["packages/cli/bin/mqwire.js", "serve", "--host", "127.0.0.1", "--port", "0"],
     clientArgs: (target, load) => [
-      "bin/mqwire.js",
+      "packages/cli/bin/mqwire.js",
       "bench",
       ...loadFlags(target, load),
       "--serialize",

@@ -54,7 +54,7 @@ const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const fillMessages = Number(values["fill-messages"]);
 const ROOT = repoRoot();
-const MQWIRE = join(ROOT, "bin", "mqwire.js");
+const MQWIRE = join(ROOT, "packages", "cli", "bin", "mqwire.js");
 const JAVA = join(kitDir(), "bin", "java-client.sh");
 
 function mqwireArgs(namesrv: string, args: readonly string[]): string[] {

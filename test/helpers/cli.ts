@@ -1,9 +1,9 @@
-/** Runs `node bin/mqwire.js ...` as a user would, in a child process, with a deadline. */
+/** Runs `node packages/cli/bin/mqwire.js ...` as a user would, in a child process, with a deadline. */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { repoRoot } from "./vectors.js";
 
-export const BIN = join(repoRoot(), "bin", "mqwire.js");
+export const BIN = join(repoRoot(), "packages", "cli", "bin", "mqwire.js");
 
 export interface CliResult {
   code: number | null;

@@ -1,6 +1,6 @@
 /**
- * `mqwire decode`, `mqwire encode` and `mqwire demo` as a user runs them: `node bin/mqwire.js`
- * in a child process, input on stdin or with --file.
+ * `mqwire decode`, `mqwire encode` and `mqwire demo` as a user runs them:
+ * `node packages/cli/bin/mqwire.js` in a child process, input on stdin or with --file.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * The CLI's TLS flags (src/cli/tls-flags.ts) as a user runs them: `mqwire serve --tls-mode
+ * The CLI's TLS flags (packages/cli/src/tls-flags.ts) as a user runs them: `mqwire serve --tls-mode
  * enforcing --cert --key` in a child process, `mqwire call`/`interop` with `--tls --ca`,
  * `--insecure`, mutual TLS with `--client-auth require`, and the flags on every client command.
  * Certificates are made per run (test/helpers/ephemeral-certs.ts) into a temporary directory.

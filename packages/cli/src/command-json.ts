@@ -19,7 +19,7 @@ import {
   parseSerializeType,
   RemotingCommand,
   serializeTypeName,
-} from "../index.js";
+} from "mqwire";
 
 /** A command as plain JSON data. */
 export interface CommandJson {

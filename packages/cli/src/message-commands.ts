@@ -8,7 +8,7 @@
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { InvalidArgumentError, type Message, type MessageExt, Producer, PullConsumer } from "../index.js";
+import { InvalidArgumentError, type Message, type MessageExt, Producer, PullConsumer } from "mqwire";
 import {
   addClientFlags,
   type ClientFlags,

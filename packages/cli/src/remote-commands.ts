@@ -18,7 +18,7 @@ import {
   responseCodeName,
   runInteropCases,
   type SerializeType,
-} from "../index.js";
+} from "mqwire";
 import { collectKeyValue, intFlag } from "./client-flags.js";
 import { bodyToJson, commandToJson } from "./command-json.js";
 import { ExitCode, exitTwoOnUsageError } from "./exit-codes.js";

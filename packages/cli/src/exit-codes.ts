@@ -9,7 +9,7 @@
  * usage path, which exits the same way commander does.
  */
 import type { Command, CommanderError } from "commander";
-import { BrokerError, InvalidArgumentError, isMqwireError } from "../index.js";
+import { BrokerError, InvalidArgumentError, isMqwireError } from "mqwire";
 
 /** The process exit codes of these commands. */
 export const ExitCode = {

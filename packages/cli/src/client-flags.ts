@@ -4,7 +4,7 @@
  * report a bad value through commander, so it names the option and exits 2 (./exit-codes.ts).
  */
 import { type Command, InvalidArgumentError as FlagError } from "commander";
-import type { ClientOptions } from "../index.js";
+import type { ClientOptions } from "mqwire";
 import { addTlsClientFlags, type TlsClientFlags, tlsClientOptions } from "./tls-flags.js";
 
 /** The flags {@link addClientFlags} adds, as commander parses them. */

@@ -9,13 +9,7 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { Command } from "commander";
-import {
-  decodeFrame,
-  encodeFrame,
-  InvalidArgumentError,
-  isMqwireError,
-  MalformedFrameError,
-} from "../index.js";
+import { decodeFrame, encodeFrame, InvalidArgumentError, isMqwireError, MalformedFrameError } from "mqwire";
 import { commandToJsonLine, parseCommandJson } from "./command-json.js";
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;

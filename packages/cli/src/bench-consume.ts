@@ -7,7 +7,7 @@
  * as firstMessageMs) and the idle wait at the end are not counted.
  */
 import { performance } from "node:perf_hooks";
-import { type Logger, PullConsumer, type SerializeType, type TlsClientOptions } from "../index.js";
+import { type Logger, PullConsumer, type SerializeType, type TlsClientOptions } from "mqwire";
 
 /** What `--mode consume` needs from the command line. */
 export interface ConsumeBenchOptions {

@@ -12,7 +12,7 @@ import {
   rocketmqCodec,
   SerializeType,
   serializeTypeName,
-} from "../index.js";
+} from "mqwire";
 
 interface Check {
   name: string;

@@ -13,7 +13,7 @@ import {
   type TlsClientOptions,
   type TlsServerMode,
   type TlsServerOptions,
-} from "../index.js";
+} from "mqwire";
 
 /** The flags {@link addTlsClientFlags} adds, as commander parses them. */
 export interface TlsClientFlags {

@@ -6,7 +6,7 @@
  * `JSON.parse` and `jq` read it; `topic list` prints one name per line, as mqadmin does.
  */
 import type { Command } from "commander";
-import { Admin, type ConsumeStats, InvalidArgumentError, Perm } from "../index.js";
+import { Admin, type ConsumeStats, InvalidArgumentError, Perm } from "mqwire";
 import { addClientFlags, type ClientFlags, clientOptions, intFlag } from "./client-flags.js";
 import { exitTwoOnUsageError, runAction } from "./exit-codes.js";
 

@@ -15,7 +15,7 @@ import {
   Producer,
   type SerializeType,
   type TlsClientOptions,
-} from "../index.js";
+} from "mqwire";
 
 /** What `--mode produce` needs from the command line. */
 export interface ProduceBenchOptions {

@@ -27,7 +27,7 @@ import {
   type RemotingCommand,
   type SerializeType,
   type TlsClientOptions,
-} from "../index.js";
+} from "mqwire";
 import { positive } from "./bench-options.js";
 import { benchRocketmq, withRocketmqOptions } from "./bench-rocketmq.js";
 import { addTlsClientFlags, tlsClientOptions } from "./tls-flags.js";

@@ -12,7 +12,7 @@ import {
   runInteropCases,
   SerializeType,
   serializeTypeName,
-} from "../index.js";
+} from "mqwire";
 import { runCodecSelfTest } from "./codec-selftest.js";
 
 const TYPES = [SerializeType.JSON, SerializeType.ROCKETMQ] as const;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/src/cli/main.js";
+import { main } from "../dist/main.js";
 
 main(process.argv).catch((err) => {
   process.stderr.write(`mqwire: ${err?.message ?? err}\n`);

@@ -4,7 +4,7 @@
  * and defaults as the RocketMQ kit's `java-client.sh bench-produce` and `bench-consume`.
  */
 import type { Command } from "commander";
-import type { SerializeType, TlsClientOptions } from "../index.js";
+import type { SerializeType, TlsClientOptions } from "mqwire";
 import { benchConsume } from "./bench-consume.js";
 import { nonNegative, positive } from "./bench-options.js";
 import { benchProduce } from "./bench-produce.js";

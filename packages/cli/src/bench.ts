@@ -198,7 +198,7 @@ async function runSync(
   }
 }
 
-/** Oneway frames until the window closes; returns the frames the server counted in the window. */
+/** Oneway frames until the window closes; the frames the server counted in the window go to `w.requests`. */
 async function runOneway(
   client: RemotingClient,
   addr: string,
@@ -252,7 +252,8 @@ async function runOneway(
 }
 
 async function startLocalServer(serialize: SerializeType): Promise<{ addr: string; child: ChildProcess }> {
-  const script = process.argv[1]!;
+  const script = process.argv[1];
+  if (script === undefined) throw new Error("cannot start `mqwire serve`: no script path in process.argv");
   const child = spawn(
     process.execPath,
     [script, "serve", "--port", "0", "--serialize", serialize === 1 ? "rocketmq" : "json"],
@@ -261,12 +262,14 @@ async function startLocalServer(serialize: SerializeType): Promise<{ addr: strin
     },
   );
   let out = "";
-  child.stdout!.setEncoding("utf8");
+  const stdout = child.stdout;
+  if (stdout === null) throw new Error("`mqwire serve` has no stdout pipe");
+  stdout.setEncoding("utf8");
   const addr = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (d: string) => {
+    stdout.on("data", (d: string) => {
       out += d;
       const m = /listening on (\S+:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
+      if (m?.[1] !== undefined) resolve(m[1]);
     });
     child.once("exit", (code) => reject(new Error(`mqwire serve exited with ${code}`)));
   });
@@ -275,7 +278,7 @@ async function startLocalServer(serialize: SerializeType): Promise<{ addr: strin
 
 async function bench(target: string | undefined, o: BenchOptions): Promise<void> {
   const local = target === undefined ? await startLocalServer(o.serialize) : undefined;
-  const addr = target ?? local!.addr;
+  const addr = target ?? local?.addr ?? "";
   const body = Buffer.alloc(o.size, 0x5a);
   const w = new Window();
   const connections = o.mode === "oneway" ? 1 : o.connections;

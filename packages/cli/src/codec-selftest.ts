@@ -79,9 +79,11 @@ function roundTrip(cmd: RemotingCommand, type: SerializeType): void {
   for (let i = 0, step = 1; i < wire.length; i += step, step = (step % 7) + 1) {
     out.push(...decoder.push(wire.subarray(i, i + step)));
   }
+  const [decoded] = out;
   assertEqual(out.length, 1, "frames decoded");
-  assertEqual(out[0]!.serializeType, type, "serializeType");
-  assertEqual(view(out[0]!), view(cmd, type), "fields");
+  if (decoded === undefined) return;
+  assertEqual(decoded.serializeType, type, "serializeType");
+  assertEqual(view(decoded), view(cmd, type), "fields");
   assertEqual(decoder.bufferedBytes, 0, "bytes left buffered");
 }
 

@@ -31,7 +31,7 @@ export async function runDemo(write: (line: string) => void): Promise<[number, n
     const server = new RemotingServer({ listen: ["127.0.0.1:0"], serializeType: serverType });
     registerInteropService(server);
     await server.start();
-    const addr = server.addresses[0]!;
+    const [addr = ""] = server.addresses;
     for (const clientType of TYPES) {
       write(
         `== interop: ${serializeTypeName(clientType)} client -> ${serializeTypeName(serverType)} server at ${addr}`,

@@ -62,7 +62,7 @@ function bodyMaker(opts: SendFlags): (index: number) => Buffer {
     }
     return () => bytes;
   }
-  const text = opts.body!;
+  const text = opts.body ?? ""; // given: exactly one of the two was checked above
   return text.includes("{i}")
     ? (i) => Buffer.from(text.replaceAll("{i}", String(i)))
     : () => Buffer.from(text);

@@ -71,7 +71,8 @@ const CACHE_SLOTS = 512;
  * Recently decoded short ASCII strings, direct-mapped by a hash of their bytes. Header strings
  * repeat: remarks ("ok"), extFields keys, topic and group names. A hit costs a hash and a compare
  * over a few bytes and allocates nothing; a miss replaces the slot. It holds at most
- * 512 × 16 characters.
+ * 512 × 16 characters. Module state that is safe: a pure cache, a hit returns the string a miss
+ * would make, so call order changes only the speed, never a result.
  */
 const shortStrings: string[] = new Array<string>(CACHE_SLOTS).fill("");
 

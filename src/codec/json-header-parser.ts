@@ -87,117 +87,312 @@ const LANGUAGE_NAMES: readonly Uint8Array[] = (() => {
 const ESCAPED = 0x100;
 /** `findString`'s flag bit for a string holding a byte >= 0x80 (non-ASCII UTF-8). */
 const NON_ASCII = 0x80;
-
-// The scanner's state for one call: the position after the last token read, and the header as
-// latin1 text (one character per byte, so byte offsets minus `textStart` index it), made at the
-// first string that needs it (a header of numbers only does without the native call).
-let pos = 0;
-let header: Buffer | null = null;
-let text: string | null = null;
-let textStart = 0;
-let textEnd = 0;
-
 /**
- * `buf[start, end)` decoded as `decodeJsonHeader` would, or null when the header is not of the
- * shape this scanner handles (see the file comment); then the caller must take the `JSON.parse`
- * path, which also raises every error. Throws only "ext-fields-count" (see the file comment).
+ * The scanner, as a value: its cursor and the header's latin1 text live here for one `scan`, so
+ * each decoder keeps one (nothing allocated per frame) and no call depends on another's state.
+ * `scan` runs no caller code, so nothing can re-enter it; it still refuses to start while a scan
+ * is current, as undici guards its parser globals.
+ *
+ * Reading past `end`: single-byte checks do not test `i < end` (fewer loads and branches per
+ * token), so on a malformed header they may read past `end` (a body byte, or undefined past the
+ * buffer; never outside `buf`). That is safe because the cursor only moves forward and every loop
+ * stops at `end`: a parse that looked past `end` has its cursor past `end` and cannot finish
+ * exactly at `end`, which `scan` checks last. test/unit/json-header-fast.test.ts holds this with
+ * every truncation of a header followed by the bytes that would complete it.
  */
+export class JsonHeaderScanner {
+  /** The position after the last token read. */
+  #pos = 0;
+  /** The header's buffer while a scan is current, else null. */
+  #header: Buffer | null = null;
+  /**
+   * The header as latin1 text (one character per byte, so byte offsets minus `textStart` index
+   * it), made at the first string that needs it (a header of numbers only does without the
+   * native call).
+   */
+  #text: string | null = null;
+  #textStart = 0;
+  #textEnd = 0;
+
+  /**
+   * `buf[start, end)` decoded as `decodeJsonHeader` would, or null when the header is not of the
+   * shape this scanner handles (see the file comment); then the caller must take the `JSON.parse`
+   * path, which also raises every error. Throws only "ext-fields-count" (see the file comment).
+   */
+  scan(buf: Buffer, start: number, end: number, maxExtFields: number): RemotingCommand | null {
+    if (this.#header !== null) throw new Error("JsonHeaderScanner.scan while a scan is current");
+    this.#header = buf;
+    this.#textStart = start;
+    this.#textEnd = end;
+    try {
+      return this.#scanObject(buf, start, end, maxExtFields);
+    } finally {
+      this.#header = this.#text = null; // hold nothing past this call (extFields slices keep what they need)
+    }
+  }
+
+  /** The object at `start`; may look past `end` on a malformed header (see the class comment). */
+  #scanObject(buf: Buffer, start: number, end: number, maxExtFields: number): RemotingCommand | null {
+    let i = start;
+    if (buf[i] !== OPEN_BRACE) i = skipSpace(buf, i, end);
+    if (buf[i++] !== OPEN_BRACE) return null;
+    let seen = 0;
+    let code: number | undefined;
+    let flag: number | undefined;
+    let opaque: number | undefined;
+    let version: number | undefined;
+    let language: number | undefined;
+    let remark: string | null = null;
+    let extFields: Map<string, string> | null = null;
+    if (buf[i] !== QUOTE) i = skipSpace(buf, i, end);
+    if (buf[i] === CLOSE_BRACE) {
+      i++; // {}
+    } else {
+      for (;;) {
+        // A known key, matched as bytes: KEYS by its first letter holds the rest and the quote.
+        if (buf[i] !== QUOTE) return null;
+        const key = KEYS[buf[i + 1]!];
+        if (key === undefined) return null;
+        const rest = key.rest;
+        for (let k = 0; k < rest.length; k++) if (buf[i + 2 + k] !== rest[k]) return null;
+        i += rest.length + 2;
+        const field = key.field;
+        if ((seen & field) !== 0) return null;
+        seen |= field;
+        if (buf[i] !== COLON) i = skipSpace(buf, i, end);
+        if (buf[i++] !== COLON) return null;
+        if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
+        if (field === EXT_FIELDS) {
+          const ext = this.#scanExtFields(buf, i, end, maxExtFields);
+          if (ext === undefined) return null;
+          extFields = ext;
+        } else if (field === LANGUAGE) {
+          const value = this.#scanLanguage(buf, i, end);
+          if (value === undefined) return null;
+          language = value;
+        } else if (field === REMARK) {
+          const value = this.#scanRemark(buf, i, end);
+          if (value === undefined) return null;
+          remark = value;
+        } else if (field === SERIALIZE_TYPE) {
+          // Ignored, as by the JSON.parse path: the frame's header word carries the type.
+          if (!this.#skipString(buf, i, end)) return null;
+        } else {
+          const value = this.#scanInt(buf, i, end);
+          if (value === undefined) return null;
+          if (field === CODE) code = value;
+          else if (field === FLAG) flag = value;
+          else if (field === OPAQUE) opaque = value;
+          else version = value;
+        }
+        i = this.#pos;
+        if (buf[i] !== COMMA && buf[i] !== CLOSE_BRACE) i = skipSpace(buf, i, end);
+        const c = buf[i++];
+        if (c === CLOSE_BRACE) break;
+        if (c !== COMMA) return null;
+        if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
+      }
+    }
+    if (i !== end && skipSpace(buf, i, end) !== end) return null;
+    // The same construction as the JSON.parse path: absent fields left to the constructor's
+    // defaults (an absent opaque draws from the sequence there too).
+    return RemotingCommand.decoded(
+      code,
+      language,
+      version,
+      opaque,
+      flag,
+      remark,
+      extFields,
+      SerializeType.JSON,
+    );
+  }
+
+  /**
+   * A JSON integer in the int range at `i`, or undefined; sets `pos` after its digits. What follows
+   * them is the caller's to check: it wants `,`, `}` or whitespace, so a fraction, an exponent or a
+   * digit after a leading zero sends the header to the JSON.parse path.
+   */
+  #scanInt(buf: Buffer, i: number, end: number): number | undefined {
+    const negative = buf[i] === MINUS;
+    if (negative) i++;
+    let n = buf[i]! - ZERO; // NaN past the buffer
+    if (!(n >= 0 && n <= 9)) return undefined;
+    i++;
+    if (n !== 0) {
+      for (; i < end; i++) {
+        const digit = buf[i]! - ZERO;
+        if (digit < 0 || digit > 9) break;
+        n = n * 10 + digit; // past 10 digits out of range (and maybe inexact): refused below
+      }
+    }
+    this.#pos = i;
+    const value = negative ? -n : n; // "-0" gives -0, as JSON.parse does
+    return (value | 0) === value ? value : undefined;
+  }
+
+  /**
+   * Finds the end of the string quoted at `i`; sets `pos` after its closing quote. Returns the
+   * OR of its bytes (>= NON_ASCII when it holds UTF-8), plus ESCAPED when it holds a backslash, or
+   * -1 when it is not a string or holds a control character (invalid JSON).
+   */
+  #findString(buf: Buffer, i: number, end: number): number {
+    if (i >= end || buf[i] !== QUOTE) return -1;
+    let bits = 0;
+    let j = i + 1;
+    for (;;) {
+      if (j >= end) return -1;
+      const c = buf[j]!;
+      if (c === QUOTE) break;
+      if (c === BACKSLASH) {
+        // Every JSON escape is `\` and one ASCII character (\uXXXX's hex digits hold no quote), so
+        // skipping one byte finds the same closing quote as JSON.parse; a bad escape fails there.
+        bits |= ESCAPED;
+        j += 2;
+      } else {
+        if (c < 0x20) return -1;
+        bits |= c;
+        j++;
+      }
+    }
+    this.#pos = j + 1;
+    return bits;
+  }
+
+  /** The string quoted at `i`, or undefined; sets `pos` after it. */
+  #scanString(buf: Buffer, i: number, end: number): string | undefined {
+    const bits = this.#findString(buf, i, end);
+    if (bits < 0) return undefined;
+    return this.#decodeString(buf, i, this.#pos, bits);
+  }
+
+  /**
+   * The remark quoted at `i`: as `scanString`, but a plain ASCII remark read before the header's
+   * latin1 text exists goes through the short-string cache (byte-strings.ts): a response whose only
+   * string is "ok" then needs no native call.
+   */
+  #scanRemark(buf: Buffer, i: number, end: number): string | undefined {
+    const bits = this.#findString(buf, i, end);
+    if (bits < 0) return undefined;
+    if (bits < NON_ASCII && this.#text === null) return readAscii(buf, i + 1, this.#pos - 1);
+    return this.#decodeString(buf, i, this.#pos, bits);
+  }
+
+  /**
+   * The string `buf[i, j)` (quotes included) that `findString` described with `bits`, or undefined
+   * to leave it to the JSON.parse path: on invalid UTF-8 (or a real U+FFFD, which cannot be told
+   * from a substituted one without the strict decode) and on an invalid escape.
+   */
+  #decodeString(buf: Buffer, i: number, j: number, bits: number): string | undefined {
+    // Without escapes or UTF-8, a slice of the latin1 text: no native call per string.
+    if (bits < NON_ASCII) return this.#latin1Text().slice(i + 1 - this.#textStart, j - 1 - this.#textStart);
+    let quoted: string;
+    if ((bits & NON_ASCII) !== 0) {
+      // Valid UTF-8 iff no U+FFFD came out (as in json-header.ts's headerText); a string's bytes lie
+      // between two ASCII quotes, which no multi-byte sequence contains, so strings are checked alone.
+      const escaped = (bits & ESCAPED) !== 0;
+      quoted = escaped ? (buf as RawBuffer).utf8Slice(i, j) : (buf as RawBuffer).utf8Slice(i + 1, j - 1);
+      if (quoted.indexOf("\uFFFD") !== -1) return undefined;
+      if (!escaped) return quoted;
+    } else {
+      quoted = this.#latin1Text().slice(i - this.#textStart, j - this.#textStart);
+    }
+    // Escapes are rare in headers (a remark with a newline or a quote): JSON.parse on the one
+    // string gives exactly what it gives inside the whole text.
+    try {
+      return JSON.parse(quoted) as string;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The header as latin1 text, made on first use. */
+  #latin1Text(): string {
+    if (this.#text === null)
+      this.#text = (this.#header as RawBuffer).latin1Slice(this.#textStart, this.#textEnd);
+    return this.#text;
+  }
+
+  /** Checks the string quoted at `i` without making it; sets `pos` after it. */
+  #skipString(buf: Buffer, i: number, end: number): boolean {
+    const bits = this.#findString(buf, i, end);
+    if (bits < 0) return false;
+    return bits < NON_ASCII || this.#decodeString(buf, i, this.#pos, bits) !== undefined;
+  }
+
+  /**
+   * The language named by the string at `i`: a known name matched as bytes, any other string
+   * read as OTHER (as the JSON.parse path does), undefined when not a string (a number there is
+   * left to that path too).
+   */
+  #scanLanguage(buf: Buffer, i: number, end: number): number | undefined {
+    const bits = this.#findString(buf, i, end);
+    if (bits < 0) return undefined;
+    if (bits < NON_ASCII) {
+      const n = this.#pos - i - 2;
+      for (let code = 0; code < LANGUAGE_NAMES.length; code++) {
+        const name = LANGUAGE_NAMES[code]!;
+        if (name.length !== n) continue;
+        let k = 0;
+        while (k < n && buf[i + 1 + k] === name[k]) k++;
+        if (k === n) return code;
+      }
+      return LanguageCode.OTHER; // an escape-free ASCII string that is no known name
+    }
+    const name = this.#decodeString(buf, i, this.#pos, bits);
+    if (name === undefined) return undefined;
+    return languageFromName(name) ?? LanguageCode.OTHER;
+  }
+
+  /**
+   * The extFields object at `i` (string values, each key once), or undefined; sets `pos` after it.
+   * Throws "ext-fields-count" at key `maxExtFields + 1`.
+   */
+  #scanExtFields(buf: Buffer, i: number, end: number, maxExtFields: number): Map<string, string> | undefined {
+    if (buf[i++] !== OPEN_BRACE) return undefined;
+    const map = new Map<string, string>();
+    if (buf[i] !== QUOTE) i = skipSpace(buf, i, end);
+    if (buf[i] === CLOSE_BRACE) {
+      this.#pos = i + 1;
+      return map;
+    }
+    for (;;) {
+      const key = this.#scanString(buf, i, end);
+      if (key === undefined) return undefined;
+      i = this.#pos;
+      if (buf[i] !== COLON) i = skipSpace(buf, i, end);
+      if (buf[i++] !== COLON) return undefined;
+      if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
+      const value = this.#scanString(buf, i, end);
+      if (value === undefined) return undefined;
+      const size = map.size;
+      map.set(key, value);
+      if (map.size === size) return undefined; // a repeated key: JSON.parse's last-wins is the slow path's
+      if (size === maxExtFields) {
+        throw new MalformedFrameError("ext-fields-count", `extFields hold more than ${maxExtFields} keys`);
+      }
+      i = this.#pos;
+      if (buf[i] !== COMMA && buf[i] !== CLOSE_BRACE) i = skipSpace(buf, i, end);
+      const c = buf[i++];
+      if (c === CLOSE_BRACE) {
+        this.#pos = i;
+        return map;
+      }
+      if (c !== COMMA) return undefined;
+      if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
+    }
+  }
+}
+
+/** `scanner.scan(buf, start, end, maxExtFields)`, with a scanner of its own unless given one. */
 export function scanJsonHeader(
   buf: Buffer,
   start: number,
   end: number,
   maxExtFields = DEFAULT_MAX_EXT_FIELDS,
+  scanner: JsonHeaderScanner = new JsonHeaderScanner(),
 ): RemotingCommand | null {
-  header = buf;
-  textStart = start;
-  textEnd = end;
-  try {
-    return scanObject(buf, start, end, maxExtFields);
-  } finally {
-    header = text = null; // hold nothing past this call (extFields slices keep what they need)
-  }
-}
-
-/**
- * The object at `start`. Single-byte checks do not test `i < end` (fewer loads and branches
- * per token): on a malformed header they may read past `end` (a body byte, or undefined past the
- * buffer). That is safe because the cursor only moves forward and every loop stops at `end`, so
- * such a parse cannot finish exactly at `end`, which is checked last.
- */
-function scanObject(buf: Buffer, start: number, end: number, maxExtFields: number): RemotingCommand | null {
-  let i = start;
-  if (buf[i] !== OPEN_BRACE) i = skipSpace(buf, i, end);
-  if (buf[i++] !== OPEN_BRACE) return null;
-  let seen = 0;
-  let code: number | undefined;
-  let flag: number | undefined;
-  let opaque: number | undefined;
-  let version: number | undefined;
-  let language: number | undefined;
-  let remark: string | null = null;
-  let extFields: Map<string, string> | null = null;
-  if (buf[i] !== QUOTE) i = skipSpace(buf, i, end);
-  if (buf[i] === CLOSE_BRACE) {
-    i++; // {}
-  } else {
-    for (;;) {
-      // A known key, matched as bytes: KEYS by its first letter holds the rest and the quote.
-      if (buf[i] !== QUOTE) return null;
-      const key = KEYS[buf[i + 1]!];
-      if (key === undefined) return null;
-      const rest = key.rest;
-      for (let k = 0; k < rest.length; k++) if (buf[i + 2 + k] !== rest[k]) return null;
-      i += rest.length + 2;
-      const field = key.field;
-      if ((seen & field) !== 0) return null;
-      seen |= field;
-      if (buf[i] !== COLON) i = skipSpace(buf, i, end);
-      if (buf[i++] !== COLON) return null;
-      if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
-      if (field === EXT_FIELDS) {
-        const ext = scanExtFields(buf, i, end, maxExtFields);
-        if (ext === undefined) return null;
-        extFields = ext;
-      } else if (field === LANGUAGE) {
-        const value = scanLanguage(buf, i, end);
-        if (value === undefined) return null;
-        language = value;
-      } else if (field === REMARK) {
-        const value = scanRemark(buf, i, end);
-        if (value === undefined) return null;
-        remark = value;
-      } else if (field === SERIALIZE_TYPE) {
-        // Ignored, as by the JSON.parse path: the frame's header word carries the type.
-        if (!skipString(buf, i, end)) return null;
-      } else {
-        const value = scanInt(buf, i, end);
-        if (value === undefined) return null;
-        if (field === CODE) code = value;
-        else if (field === FLAG) flag = value;
-        else if (field === OPAQUE) opaque = value;
-        else version = value;
-      }
-      i = pos;
-      if (buf[i] !== COMMA && buf[i] !== CLOSE_BRACE) i = skipSpace(buf, i, end);
-      const c = buf[i++];
-      if (c === CLOSE_BRACE) break;
-      if (c !== COMMA) return null;
-      if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
-    }
-  }
-  if (i !== end && skipSpace(buf, i, end) !== end) return null;
-  // The same construction as the JSON.parse path: absent fields left to the constructor's
-  // defaults (an absent opaque draws from the sequence there too).
-  return RemotingCommand.decoded(
-    code,
-    language,
-    version,
-    opaque,
-    flag,
-    remark,
-    extFields,
-    SerializeType.JSON,
-  );
+  return scanner.scan(buf, start, end, maxExtFields);
 }
 
 /**
@@ -211,184 +406,4 @@ function skipSpace(buf: Buffer, i: number, end: number): number {
     i++;
   }
   return i;
-}
-
-/**
- * A JSON integer in the int range at `i`, or undefined; sets `pos` after its digits. What follows
- * them is the caller's to check: it wants `,`, `}` or whitespace, so a fraction, an exponent or a
- * digit after a leading zero sends the header to the JSON.parse path.
- */
-function scanInt(buf: Buffer, i: number, end: number): number | undefined {
-  const negative = buf[i] === MINUS;
-  if (negative) i++;
-  let n = buf[i]! - ZERO; // NaN past the buffer
-  if (!(n >= 0 && n <= 9)) return undefined;
-  i++;
-  if (n !== 0) {
-    for (; i < end; i++) {
-      const digit = buf[i]! - ZERO;
-      if (digit < 0 || digit > 9) break;
-      n = n * 10 + digit; // past 10 digits out of range (and maybe inexact): refused below
-    }
-  }
-  pos = i;
-  const value = negative ? -n : n; // "-0" gives -0, as JSON.parse does
-  return (value | 0) === value ? value : undefined;
-}
-
-/**
- * Finds the end of the string quoted at `i`; sets `pos` after its closing quote. Returns the
- * OR of its bytes (>= NON_ASCII when it holds UTF-8), plus ESCAPED when it holds a backslash, or
- * -1 when it is not a string or holds a control character (invalid JSON).
- */
-function findString(buf: Buffer, i: number, end: number): number {
-  if (i >= end || buf[i] !== QUOTE) return -1;
-  let bits = 0;
-  let j = i + 1;
-  for (;;) {
-    if (j >= end) return -1;
-    const c = buf[j]!;
-    if (c === QUOTE) break;
-    if (c === BACKSLASH) {
-      // Every JSON escape is `\` and one ASCII character (\uXXXX's hex digits hold no quote), so
-      // skipping one byte finds the same closing quote as JSON.parse; a bad escape fails there.
-      bits |= ESCAPED;
-      j += 2;
-    } else {
-      if (c < 0x20) return -1;
-      bits |= c;
-      j++;
-    }
-  }
-  pos = j + 1;
-  return bits;
-}
-
-/** The string quoted at `i`, or undefined; sets `pos` after it. */
-function scanString(buf: Buffer, i: number, end: number): string | undefined {
-  const bits = findString(buf, i, end);
-  if (bits < 0) return undefined;
-  return decodeString(buf, i, pos, bits);
-}
-
-/**
- * The remark quoted at `i`: as `scanString`, but a plain ASCII remark read before the header's
- * latin1 text exists goes through the short-string cache (byte-strings.ts): a response whose only
- * string is "ok" then needs no native call (`latin1Text` + slice were ~1.8% of the JSON client's
- * profile in the async echo benchmark).
- */
-function scanRemark(buf: Buffer, i: number, end: number): string | undefined {
-  const bits = findString(buf, i, end);
-  if (bits < 0) return undefined;
-  if (bits < NON_ASCII && text === null) return readAscii(buf, i + 1, pos - 1);
-  return decodeString(buf, i, pos, bits);
-}
-
-/**
- * The string `buf[i, j)` (quotes included) that `findString` described with `bits`, or undefined
- * to leave it to the JSON.parse path: on invalid UTF-8 (or a real U+FFFD, which cannot be told
- * from a substituted one without the strict decode) and on an invalid escape.
- */
-function decodeString(buf: Buffer, i: number, j: number, bits: number): string | undefined {
-  // Without escapes or UTF-8, a slice of the latin1 text: no native call per string.
-  if (bits < NON_ASCII) return latin1Text().slice(i + 1 - textStart, j - 1 - textStart);
-  let quoted: string;
-  if ((bits & NON_ASCII) !== 0) {
-    // Valid UTF-8 iff no U+FFFD came out (as in json-header.ts's headerText); a string's bytes lie
-    // between two ASCII quotes, which no multi-byte sequence contains, so strings are checked alone.
-    const escaped = (bits & ESCAPED) !== 0;
-    quoted = escaped ? (buf as RawBuffer).utf8Slice(i, j) : (buf as RawBuffer).utf8Slice(i + 1, j - 1);
-    if (quoted.indexOf("\uFFFD") !== -1) return undefined;
-    if (!escaped) return quoted;
-  } else {
-    quoted = latin1Text().slice(i - textStart, j - textStart);
-  }
-  // Escapes are rare in headers (a remark with a newline or a quote): JSON.parse on the one
-  // string gives exactly what it gives inside the whole text.
-  try {
-    return JSON.parse(quoted) as string;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The header as latin1 text, made on first use. */
-function latin1Text(): string {
-  if (text === null) text = (header as RawBuffer).latin1Slice(textStart, textEnd);
-  return text;
-}
-
-/** Checks the string quoted at `i` without making it; sets `pos` after it. */
-function skipString(buf: Buffer, i: number, end: number): boolean {
-  const bits = findString(buf, i, end);
-  if (bits < 0) return false;
-  return bits < NON_ASCII || decodeString(buf, i, pos, bits) !== undefined;
-}
-
-/**
- * The language named by the string at `i`: a known name matched as bytes, any other string
- * read as OTHER (as the JSON.parse path does), undefined when not a string (a number there is
- * left to that path too).
- */
-function scanLanguage(buf: Buffer, i: number, end: number): number | undefined {
-  const bits = findString(buf, i, end);
-  if (bits < 0) return undefined;
-  if (bits < NON_ASCII) {
-    const n = pos - i - 2;
-    for (let code = 0; code < LANGUAGE_NAMES.length; code++) {
-      const name = LANGUAGE_NAMES[code]!;
-      if (name.length !== n) continue;
-      let k = 0;
-      while (k < n && buf[i + 1 + k] === name[k]) k++;
-      if (k === n) return code;
-    }
-    return LanguageCode.OTHER; // an escape-free ASCII string that is no known name
-  }
-  const name = decodeString(buf, i, pos, bits);
-  if (name === undefined) return undefined;
-  return languageFromName(name) ?? LanguageCode.OTHER;
-}
-
-/**
- * The extFields object at `i` (string values, each key once), or undefined; sets `pos` after it.
- * Throws "ext-fields-count" at key `maxExtFields + 1`.
- */
-function scanExtFields(
-  buf: Buffer,
-  i: number,
-  end: number,
-  maxExtFields: number,
-): Map<string, string> | undefined {
-  if (buf[i++] !== OPEN_BRACE) return undefined;
-  const map = new Map<string, string>();
-  if (buf[i] !== QUOTE) i = skipSpace(buf, i, end);
-  if (buf[i] === CLOSE_BRACE) {
-    pos = i + 1;
-    return map;
-  }
-  for (;;) {
-    const key = scanString(buf, i, end);
-    if (key === undefined) return undefined;
-    i = pos;
-    if (buf[i] !== COLON) i = skipSpace(buf, i, end);
-    if (buf[i++] !== COLON) return undefined;
-    if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
-    const value = scanString(buf, i, end);
-    if (value === undefined) return undefined;
-    const size = map.size;
-    map.set(key, value);
-    if (map.size === size) return undefined; // a repeated key: JSON.parse's last-wins is the slow path's
-    if (size === maxExtFields) {
-      throw new MalformedFrameError("ext-fields-count", `extFields hold more than ${maxExtFields} keys`);
-    }
-    i = pos;
-    if (buf[i] !== COMMA && buf[i] !== CLOSE_BRACE) i = skipSpace(buf, i, end);
-    const c = buf[i++];
-    if (c === CLOSE_BRACE) {
-      pos = i;
-      return map;
-    }
-    if (c !== COMMA) return undefined;
-    if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
-  }
 }

@@ -6,9 +6,9 @@
  */
 import { InvalidArgumentError, MalformedFrameError } from "../errors.js";
 import { type RawBuffer, writeAscii } from "./byte-strings.js";
-import { DEFAULT_MAX_EXT_FIELDS, type FrameSink } from "./codec.js";
+import { DEFAULT_MAX_EXT_FIELDS } from "./codec.js";
 import { fastjsonQuote, isPlainJsonString, javaWellFormed, jsonObjectKeyOrder } from "./fastjson.js";
-import { scanJsonHeader } from "./json-header-parser.js";
+import { JsonHeaderScanner } from "./json-header-parser.js";
 import {
   LanguageCode,
   languageFromName,
@@ -58,21 +58,6 @@ const OPAQUE = ascii(',"opaque":');
 const OPEN_REMARK = ascii(',"remark":"');
 const TAIL_VERSION = ascii(',"serializeTypeCurrentRPC":"JSON","version":');
 
-/** The extFields entries `encodePlainJsonHeader`'s sizing pass kept for its writing pass. */
-const entries: string[] = [];
-
-/**
- * `jsonHeaderText(cmd)`'s bytes written straight into one buffer, or null when a string needs
- * escaping or is not ASCII (then the caller takes the text path). The profile showed building
- * the header as a string (a dozen concatenations, a regex test per string, Buffer.byteLength and
- * a utf8 write of the flattened result) as ~25% of a JSON encode + decode; sizing first, then
- * copying constant fragments and ASCII strings into one `allocUnsafe`, took the header encode
- * from 1.18 µs to 0.47 µs (5 extFields).
- */
-function encodePlainJsonHeader(cmd: RemotingCommand, reserve: number): Buffer | null {
-  return encodePlainJsonHeaderInto(cmd, reserve, allocatingSink) < 0 ? null : allocatingSink.claimBuffer;
-}
-
 /** Characters of an int32 in decimal, sign included (-0 is "0", as `${-0}`). */
 function decimalLength(n: number): number {
   let len = n < 0 ? 2 : 1;
@@ -97,117 +82,181 @@ function writeDecimal(buf: Buffer, o: number, n: number, len: number): number {
   return end;
 }
 
-/** A FrameSink whose every claim is a fresh Buffer (for the encoders that return a Buffer). */
-class AllocatingSink implements FrameSink {
-  claimBuffer: Buffer = Buffer.alloc(0);
-  claim(bytes: number): number {
-    this.claimBuffer = Buffer.allocUnsafe(bytes);
-    return 0;
-  }
-  append(): void {
-    throw new Error("AllocatingSink takes claims only");
-  }
-}
-const allocatingSink = new AllocatingSink();
-
 /** The largest header the 24-bit header-length word holds. */
 const MAX_HEADER_BYTES = 0xff_ffff;
-let plainClaimAt = 0;
 
-/** Offset in its sink's `claimBuffer` where {@link encodePlainJsonHeaderInto} claimed last. */
-export function lastPlainJsonClaimAt(): number {
-  return plainClaimAt;
+/**
+ * The plain JSON header encoder: `jsonHeaderText(cmd)`'s bytes written straight into memory
+ * sized first, for headers whose strings are ASCII and need no escaping (nearly all). Sizing
+ * first, then copying constant fragments and ASCII strings, spares building the header as a
+ * string (a dozen concatenations, a regex test per string, a byte count and a write of the
+ * flattened result). {@link measure} sizes a command's header, or refuses it; {@link write}
+ * writes it (or {@link discard} drops it). One object serves any number of encodes (a codec
+ * keeps one; nothing is allocated per frame), one at a time: between measure and write it is
+ * {@link busy}, and an encode that starts then (from code run by a sink's `claim`) must take a
+ * fresh one.
+ */
+export class JsonHeaderPass {
+  /** The extFields entries measure kept for write (key, value, key, ...). */
+  readonly #entries: string[] = [];
+  #entryCount = 0;
+  #codeLen = 0;
+  #flagLen = 0;
+  #opaqueLen = 0;
+  #versionLen = 0;
+  // The measured command's fields, copied: code run between measure and write (a sink's claim)
+  // may change the command, not the header measured.
+  #code = 0;
+  #flag = 0;
+  #opaque = 0;
+  #version = 0;
+  #language: Uint8Array | undefined = undefined;
+  #remark: string | null = null;
+  #hasExtFields = false;
+  #busy = false;
+
+  /** True between {@link measure} and {@link write} or {@link discard}. */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  /**
+   * The size of `cmd`'s header, or -1 (nothing kept) when a string needs escaping or is not
+   * ASCII, or when the header would not fit the 24-bit length: callers take the general path
+   * then. The int32 fields must have been checked ({@link checkJsonInts}).
+   */
+  measure(cmd: RemotingCommand): number {
+    if (this.#busy) throw new InvalidArgumentError("JsonHeaderPass is busy");
+    // Numbers as digits written straight into the buffer: as fast as V8's cached NumberToString
+    // through a template, without a string per field for the GC (the opaque's is new every time).
+    const { code, flag, opaque, version } = cmd;
+    const codeLen = decimalLength(code);
+    const flagLen = decimalLength(flag);
+    const opaqueLen = decimalLength(opaque);
+    const versionLen = decimalLength(version);
+    const language = LANGUAGE[cmd.language];
+    const remark = cmd.remark;
+    let bytes = OPEN_CODE.length + codeLen + FLAG.length + flagLen + OPAQUE.length + opaqueLen;
+    bytes += TAIL_VERSION.length + versionLen + 1;
+    if (language !== undefined) bytes += language.length;
+    if (remark != null) {
+      if (!isPlainJsonString(remark)) return -1;
+      bytes += OPEN_REMARK.length + remark.length + 1;
+    }
+    const entries = this.#entries;
+    const ext = cmd.extFields;
+    let count = 0;
+    if (ext !== null) {
+      bytes += OPEN_EXT.length + 1;
+      for (const [key, value] of ext) {
+        if (value == null) continue;
+        if (!isPlainJsonString(key) || !isPlainJsonString(value)) {
+          entries.fill("", 0, count);
+          return -1;
+        }
+        bytes += key.length + value.length + 6; // "key":"value",
+        entries[count++] = key;
+        entries[count++] = value;
+      }
+      if (count > 0) bytes -= 1; // no comma after the last entry
+    }
+    if (bytes > MAX_HEADER_BYTES) {
+      entries.fill("", 0, count);
+      return -1;
+    }
+    this.#entryCount = count;
+    this.#codeLen = codeLen;
+    this.#flagLen = flagLen;
+    this.#opaqueLen = opaqueLen;
+    this.#versionLen = versionLen;
+    this.#code = code;
+    this.#flag = flag;
+    this.#opaque = opaque;
+    this.#version = version;
+    this.#language = language;
+    this.#remark = remark;
+    this.#hasExtFields = ext !== null;
+    this.#busy = true;
+    return bytes;
+  }
+
+  /** Drops what {@link measure} kept (the caller will not write this header). */
+  discard(): void {
+    this.#entries.fill("", 0, this.#entryCount);
+    this.#entryCount = 0;
+    this.#remark = null;
+    this.#busy = false;
+  }
+
+  /**
+   * Writes the header {@link measure} just sized into `buf` at `o`, which must have room for the
+   * size it returned. Returns the offset after the header.
+   */
+  write(buf: Buffer, o: number): number {
+    if (!this.#busy) throw new InvalidArgumentError("JsonHeaderPass.write without measure");
+    const entries = this.#entries;
+    const count = this.#entryCount;
+    const remark = this.#remark;
+    this.#busy = false;
+    this.#entryCount = 0;
+    this.#remark = null;
+    buf.set(OPEN_CODE, o);
+    o = writeDecimal(buf, o + OPEN_CODE.length, this.#code, this.#codeLen);
+    if (this.#hasExtFields) {
+      buf.set(OPEN_EXT, o);
+      o += OPEN_EXT.length;
+      for (let i = 0; i < count; i += 2) {
+        if (i > 0) buf[o++] = 0x2c; // ,
+        buf[o++] = 0x22; // "
+        // biome-ignore lint/style/noNonNullAssertion: in bounds, i + 1 < count entries measure stored
+        o = writeAscii(buf, entries[i]!, o);
+        buf[o++] = 0x22;
+        buf[o++] = 0x3a; // :
+        buf[o++] = 0x22;
+        // biome-ignore lint/style/noNonNullAssertion: in bounds, as the key above
+        o = writeAscii(buf, entries[i + 1]!, o);
+        buf[o++] = 0x22;
+        entries[i] = entries[i + 1] = ""; // hold no caller strings past this call
+      }
+      buf[o++] = 0x7d; // }
+    }
+    buf.set(FLAG, o);
+    o = writeDecimal(buf, o + FLAG.length, this.#flag, this.#flagLen);
+    const language = this.#language;
+    if (language !== undefined) {
+      buf.set(language, o);
+      o += language.length;
+    }
+    buf.set(OPAQUE, o);
+    o = writeDecimal(buf, o + OPAQUE.length, this.#opaque, this.#opaqueLen);
+    if (remark !== null) {
+      buf.set(OPEN_REMARK, o);
+      o = writeAscii(buf, remark, o + OPEN_REMARK.length);
+      buf[o++] = 0x22;
+    }
+    buf.set(TAIL_VERSION, o);
+    o = writeDecimal(buf, o + TAIL_VERSION.length, this.#version, this.#versionLen);
+    buf[o++] = 0x7d;
+    return o;
+  }
 }
 
 /**
- * The plain JSON header encoder writing into `sink`: claims `reserve` + the header's size (the
- * offset is then {@link lastPlainJsonClaimAt}) and writes the header after the `reserve` bytes.
- * Returns the header's size, or -1 (nothing claimed) when a string needs escaping or non-ASCII,
- * or when the header would not fit the 24-bit length: callers take the general path then. The
- * int32 fields must have been checked (`checkInt32`).
+ * Encodes `cmd`'s JSON header after `reserve` unwritten bytes. Throws InvalidArgumentError for
+ * non-int32 fields. `pass` is the plain encoder's state (a codec passes its own, reused).
  */
-export function encodePlainJsonHeaderInto(cmd: RemotingCommand, reserve: number, sink: FrameSink): number {
-  // Numbers as digits written straight into the buffer: as fast as V8's cached NumberToString
-  // through a template, without a string per field for the GC (the opaque's is new every time).
-  const { code, flag, opaque, version } = cmd;
-  const codeLen = decimalLength(code);
-  const flagLen = decimalLength(flag);
-  const opaqueLen = decimalLength(opaque);
-  const versionLen = decimalLength(version);
-  const language = LANGUAGE[cmd.language];
-  const remark = cmd.remark;
-  let bytes = OPEN_CODE.length + codeLen + FLAG.length + flagLen + OPAQUE.length + opaqueLen;
-  bytes += TAIL_VERSION.length + versionLen + 1;
-  if (language !== undefined) bytes += language.length;
-  if (remark != null) {
-    if (!isPlainJsonString(remark)) return -1;
-    bytes += OPEN_REMARK.length + remark.length + 1;
-  }
-  const ext = cmd.extFields;
-  let count = 0;
-  if (ext !== null) {
-    bytes += OPEN_EXT.length + 1;
-    for (const [key, value] of ext) {
-      if (value == null) continue;
-      if (!isPlainJsonString(key) || !isPlainJsonString(value)) {
-        entries.fill("", 0, count);
-        return -1;
-      }
-      bytes += key.length + value.length + 6; // "key":"value",
-      entries[count++] = key;
-      entries[count++] = value;
-    }
-    if (count > 0) bytes -= 1; // no comma after the last entry
-  }
-  if (bytes > MAX_HEADER_BYTES) {
-    entries.fill("", 0, count);
-    return -1;
-  }
-  const at = sink.claim(reserve + bytes);
-  plainClaimAt = at;
-  const buf = sink.claimBuffer;
-  buf.set(OPEN_CODE, at + reserve);
-  let o = writeDecimal(buf, at + reserve + OPEN_CODE.length, code, codeLen);
-  if (ext !== null) {
-    buf.set(OPEN_EXT, o);
-    o += OPEN_EXT.length;
-    for (let i = 0; i < count; i += 2) {
-      if (i > 0) buf[o++] = 0x2c; // ,
-      buf[o++] = 0x22; // "
-      o = writeAscii(buf, entries[i]!, o);
-      buf[o++] = 0x22;
-      buf[o++] = 0x3a; // :
-      buf[o++] = 0x22;
-      o = writeAscii(buf, entries[i + 1]!, o);
-      buf[o++] = 0x22;
-      entries[i] = entries[i + 1] = ""; // hold no caller strings past this call
-    }
-    buf[o++] = 0x7d; // }
-  }
-  buf.set(FLAG, o);
-  o = writeDecimal(buf, o + FLAG.length, flag, flagLen);
-  if (language !== undefined) {
-    buf.set(language, o);
-    o += language.length;
-  }
-  buf.set(OPAQUE, o);
-  o = writeDecimal(buf, o + OPAQUE.length, opaque, opaqueLen);
-  if (remark != null) {
-    buf.set(OPEN_REMARK, o);
-    o = writeAscii(buf, remark, o + OPEN_REMARK.length);
-    buf[o++] = 0x22;
-  }
-  buf.set(TAIL_VERSION, o);
-  o = writeDecimal(buf, o + TAIL_VERSION.length, version, versionLen);
-  buf[o] = 0x7d;
-  return bytes;
-}
-
-/** Encodes `cmd`'s JSON header after `reserve` unwritten bytes. Throws InvalidArgumentError for non-int32 fields. */
-export function encodeJsonHeader(cmd: RemotingCommand, reserve = 0): Buffer {
+export function encodeJsonHeader(
+  cmd: RemotingCommand,
+  reserve = 0,
+  pass: JsonHeaderPass = new JsonHeaderPass(),
+): Buffer {
   checkJsonInts(cmd);
-  const plain = encodePlainJsonHeader(cmd, reserve);
-  if (plain !== null) return plain;
+  const plainBytes = pass.measure(cmd);
+  if (plainBytes >= 0) {
+    const buf = Buffer.allocUnsafe(reserve + plainBytes);
+    pass.write(buf, reserve);
+    return buf;
+  }
   // Escapes or non-ASCII: build the text, then replace lone surrogates with '?' as Java does.
   let text = jsonHeaderText(cmd);
   let bytes = Buffer.byteLength(text, "utf8");
@@ -263,8 +312,9 @@ export function decodeJsonHeader(
   start = 0,
   end = buf.length,
   maxExtFields = DEFAULT_MAX_EXT_FIELDS,
+  scanner: JsonHeaderScanner = new JsonHeaderScanner(),
 ): RemotingCommand {
-  return scanJsonHeader(buf, start, end, maxExtFields) ?? decodeJsonHeaderSlow(buf, start, end, maxExtFields);
+  return scanner.scan(buf, start, end, maxExtFields) ?? decodeJsonHeaderSlow(buf, start, end, maxExtFields);
 }
 
 /**

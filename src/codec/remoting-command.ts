@@ -84,6 +84,8 @@ export const ResponseCode = {
  */
 export const GO_AWAY_MIN_VERSION = 476;
 
+// Module state by design: one request id counter per process, as RocketMQ's static AtomicInteger
+// `requestId`, so opaques are unique across every connection without per-connection state.
 let opaqueSequence = 0;
 
 /**
@@ -130,7 +132,10 @@ function toBuffer(body: Uint8Array | null | undefined): Buffer | null {
   return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
-/** The init object {@link RemotingCommand.decoded} refills for every command (always this shape). */
+/**
+ * The init object {@link RemotingCommand.decoded} refills for every command (always this shape).
+ * Module state that is safe: filled and emptied within one synchronous call that runs no caller code.
+ */
 const decodedInit: CommandInit = {
   code: undefined,
   language: undefined,

@@ -21,16 +21,11 @@ import {
   type FrameSink,
   type SniffResult,
 } from "./codec.js";
-import { checkJsonInts, encodePlainJsonHeaderInto, lastPlainJsonClaimAt } from "./json-header.js";
+import { checkJsonInts, JsonHeaderPass } from "./json-header.js";
+import { JsonHeaderScanner } from "./json-header-parser.js";
 import { type RemotingCommand, SerializeType } from "./remoting-command.js";
 import { frameBytesOf, parseFrame, RocketmqFrameDecoder } from "./rocketmq-decoder.js";
-import {
-  discardRocketmqHeader,
-  encodeJsonHeader,
-  encodeRocketmqHeader,
-  measureRocketmqHeader,
-  writeRocketmqHeader,
-} from "./rocketmq-header.js";
+import { encodeJsonHeader, encodeRocketmqHeader, RocketmqHeaderPass } from "./rocketmq-header.js";
 
 /** Default maximum frame size, 16 MiB, as `com.rocketmq.remoting.frameMaxLength` (counts the length field). */
 export const DEFAULT_MAX_FRAME_BYTES = 16_777_216;
@@ -126,16 +121,47 @@ function checkFrameSizes(headerLen: number, length: number): void {
 }
 
 /**
+ * The header encoders' state between their two passes, kept by a codec so that no frame
+ * allocates it. An encode takes the codec's pass unless it is busy, which happens only when an
+ * encode starts while another is between its passes (from a sink's `claim`): that one gets a
+ * fresh pass, so nothing depends on what runs inside a claim.
+ */
+class HeaderPasses {
+  readonly #rocketmq = new RocketmqHeaderPass();
+  readonly #json = new JsonHeaderPass();
+
+  rocketmq(): RocketmqHeaderPass {
+    const pass = this.#rocketmq;
+    return pass.busy ? new RocketmqHeaderPass() : pass;
+  }
+
+  json(): JsonHeaderPass {
+    const pass = this.#json;
+    return pass.busy ? new JsonHeaderPass() : pass;
+  }
+}
+
+/** Claims `bytes` of `sink` for the header `pass` measured; drops what `pass` kept if claim throws. */
+function claimFor(sink: FrameSink, bytes: number, pass: RocketmqHeaderPass | JsonHeaderPass): number {
+  try {
+    return sink.claim(bytes);
+  } catch (err) {
+    pass.discard();
+    throw err;
+  }
+}
+
+/**
  * Encodes `cmd` as chunks to write in order: one buffer with the length field, the header-length
  * word and the header, then the body as its own chunk (never copied; omitted when null or empty).
  * Throws InvalidArgumentError for an unknown serialize type, a field its header cannot hold, a
  * header over 16 MiB - 1 or a frame over 2 GiB.
  */
-function encodeCommand(cmd: RemotingCommand): Buffer[] {
+function encodeCommand(cmd: RemotingCommand, passes: HeaderPasses): Buffer[] {
   const type = cmd.serializeType;
   let head: Buffer;
-  if (type === SerializeType.JSON) head = encodeJsonHeader(cmd, PREFIX_BYTES);
-  else if (type === SerializeType.ROCKETMQ) head = encodeRocketmqHeader(cmd, PREFIX_BYTES);
+  if (type === SerializeType.JSON) head = encodeJsonHeader(cmd, PREFIX_BYTES, passes.json());
+  else if (type === SerializeType.ROCKETMQ) head = encodeRocketmqHeader(cmd, PREFIX_BYTES, passes.rocketmq());
   else throw new InvalidArgumentError(`serializeType must be 0 (JSON) or 1 (ROCKETMQ), got ${type}`);
   const headerLen = head.length - PREFIX_BYTES;
   const body = cmd.body;
@@ -156,6 +182,7 @@ export class RocketmqCodec implements Codec<RemotingCommand> {
   readonly maxHeaderBytes: number;
   /** Default extFields limit of the decoders this codec creates. */
   readonly maxExtFields: number;
+  readonly #passes = new HeaderPasses();
 
   constructor(options: RocketmqCodecOptions = {}) {
     const limits = resolveLimits(options, DEFAULT_LIMITS);
@@ -185,9 +212,9 @@ export class RocketmqCodec implements Codec<RemotingCommand> {
     return new RocketmqFrameDecoder(maxFrameBytes, maxHeaderBytes, maxExtFields);
   }
 
-  /** See `encodeFrame`; the body is a separate chunk. */
+  /** See `encodeCommand`; the body is a separate chunk. */
   encode(cmd: RemotingCommand): Buffer[] {
-    return encodeCommand(cmd);
+    return encodeCommand(cmd, this.#passes);
   }
 
   /**
@@ -203,34 +230,37 @@ export class RocketmqCodec implements Codec<RemotingCommand> {
     const bodyLen = body === null ? 0 : body.length;
     if (cmd.serializeType === SerializeType.JSON && bodyLen <= MAX_BODY_IN_PLACE_BYTES) {
       checkJsonInts(cmd);
-      const headerLen = encodePlainJsonHeaderInto(cmd, PREFIX_BYTES, sink);
+      const pass = this.#passes.json();
+      const headerLen = pass.measure(cmd);
       if (headerLen >= 0) {
-        const at = lastPlainJsonClaimAt();
+        const at = claimFor(sink, PREFIX_BYTES + headerLen, pass);
         const buf = sink.claimBuffer;
         putUint32(buf, at, 4 + headerLen + bodyLen);
         putUint32(buf, at + 4, headerLen); // type byte 0: JSON
-        if (bodyLen > 0) sink.append(body!);
+        pass.write(buf, at + PREFIX_BYTES);
+        if (body !== null && bodyLen > 0) sink.append(body);
         return;
       }
     }
     if (cmd.serializeType !== SerializeType.ROCKETMQ) {
       // Escapes, non-ASCII, an unknown type or a huge frame: the general encoder (which throws).
-      const chunks = encodeCommand(cmd);
-      for (let i = 0; i < chunks.length; i++) sink.append(chunks[i]!);
+      const chunks = encodeCommand(cmd, this.#passes);
+      for (const chunk of chunks) sink.append(chunk);
       return;
     }
-    const headerLen = measureRocketmqHeader(cmd);
+    const pass = this.#passes.rocketmq();
+    const headerLen = pass.measure(cmd);
     const length = 4 + headerLen + bodyLen;
     if (headerLen > MAX_HEADER_BYTES || length > 0x7fff_ffff) {
-      discardRocketmqHeader();
+      pass.discard();
       checkFrameSizes(headerLen, length);
     }
-    const at = sink.claim(PREFIX_BYTES + headerLen);
+    const at = claimFor(sink, PREFIX_BYTES + headerLen, pass);
     const buf = sink.claimBuffer;
     putUint32(buf, at, length);
     putUint32(buf, at + 4, (SerializeType.ROCKETMQ << 24) | headerLen);
-    writeRocketmqHeader(buf, at + PREFIX_BYTES);
-    if (bodyLen > 0) sink.append(body!);
+    pass.write(buf, at + PREFIX_BYTES);
+    if (body !== null && bodyLen > 0) sink.append(body);
   }
 }
 
@@ -244,7 +274,7 @@ export function createRocketmqCodec(options: RocketmqCodecOptions = {}): Rocketm
 
 /** `cmd` as one whole frame, length field included (a copy; for tools and tests, not hot paths). */
 export function encodeFrame(cmd: RemotingCommand): Buffer {
-  const chunks = encodeCommand(cmd);
+  const chunks = rocketmqCodec.encode(cmd);
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
@@ -265,5 +295,5 @@ export function decodeFrame(buf: Buffer, options: RocketmqCodecOptions = {}): Re
       `${buf.length - frameBytes} bytes follow the frame of ${frameBytes} bytes`,
     );
   }
-  return parseFrame(buf, 4, frameBytes - 4, maxHeaderBytes, maxExtFields);
+  return parseFrame(buf, 4, frameBytes - 4, maxHeaderBytes, maxExtFields, new JsonHeaderScanner());
 }

@@ -4,6 +4,7 @@
  */
 import { FrameTooLargeError, MalformedFrameError } from "../errors.js";
 import type { FrameDecoder } from "./codec.js";
+import { JsonHeaderScanner } from "./json-header-parser.js";
 import { type RemotingCommand, SerializeType } from "./remoting-command.js";
 import { decodeJsonHeader, decodeRocketmqHeader } from "./rocketmq-header.js";
 
@@ -32,7 +33,8 @@ export function frameBytesOf(length: number, maxFrameBytes: number): number {
 /**
  * Parses the frame whose header-length word starts at `start` and whose length field said
  * `length`. The body is a view into `buf`, or null when empty (as Java). A header over
- * `maxHeaderBytes` is refused before it is read; `maxExtFields` bounds its extFields.
+ * `maxHeaderBytes` is refused before it is read; `maxExtFields` bounds its extFields. A JSON
+ * header goes through `scanner` (the decoder's own).
  */
 export function parseFrame(
   buf: Buffer,
@@ -40,6 +42,7 @@ export function parseFrame(
   length: number,
   maxHeaderBytes: number,
   maxExtFields: number,
+  scanner: JsonHeaderScanner,
 ): RemotingCommand {
   const word = getUint32(buf, start);
   const type = word >>> 24;
@@ -64,7 +67,7 @@ export function parseFrame(
   const cmd =
     type === SerializeType.ROCKETMQ
       ? decodeRocketmqHeader(buf, headerStart, headerEnd, maxExtFields)
-      : decodeJsonHeader(buf, headerStart, headerEnd, maxExtFields);
+      : decodeJsonHeader(buf, headerStart, headerEnd, maxExtFields, scanner);
   const end = start + length;
   if (end > headerEnd) cmd.body = buf.subarray(headerEnd, end);
   return cmd;
@@ -89,6 +92,7 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
   readonly #maxFrameBytes: number;
   readonly #maxHeaderBytes: number;
   readonly #maxExtFields: number;
+  readonly #scanner = new JsonHeaderScanner();
   /** Pieces of the one frame not yet complete, in order. */
   #chunks: Buffer[] = [];
   #buffered = 0;
@@ -168,7 +172,16 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
         this.#frameBytes = frameBytes;
         break;
       }
-      frames.push(parseFrame(chunk, offset + 4, frameBytes - 4, this.#maxHeaderBytes, this.#maxExtFields));
+      frames.push(
+        parseFrame(
+          chunk,
+          offset + 4,
+          frameBytes - 4,
+          this.#maxHeaderBytes,
+          this.#maxExtFields,
+          this.#scanner,
+        ),
+      );
       offset += frameBytes;
     }
     if (offset < size) {
@@ -209,7 +222,9 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
     this.#chunks = [];
     this.#buffered = 0;
     this.#frameBytes = 0;
-    frames.push(parseFrame(frame, 4, frame.length - 4, this.#maxHeaderBytes, this.#maxExtFields));
+    frames.push(
+      parseFrame(frame, 4, frame.length - 4, this.#maxHeaderBytes, this.#maxExtFields, this.#scanner),
+    );
     return missing;
   }
 
@@ -224,7 +239,9 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
     this.#target = null;
     this.#buffered = 0;
     this.#frameBytes = 0;
-    frames.push(parseFrame(target, 4, target.length - 4, this.#maxHeaderBytes, this.#maxExtFields));
+    frames.push(
+      parseFrame(target, 4, target.length - 4, this.#maxHeaderBytes, this.#maxExtFields, this.#scanner),
+    );
     return take;
   }
 

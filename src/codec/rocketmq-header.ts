@@ -25,167 +25,193 @@ export const ROCKETMQ_FIXED_HEADER_BYTES = 21;
 // ------------------------------------------------------------------------------------ ROCKETMQ
 
 /**
- * The extFields entries pass 1 of `encodeRocketmqHeader` keeps for pass 2 (key, value, key, ...):
- * a second walk of the Map measured ~30–40 ns more than a walk of this array (5 entries).
- */
-const entries: string[] = [];
-
-/**
- * What pass 1 ({@link measureRocketmqHeader}) found, for pass 2 ({@link writeRocketmqHeader}),
- * which must follow it synchronously for the same command.
- */
-let passAscii = true;
-let passRemark: string | null = null;
-let passRemarkBytes = 0;
-let passExtBytes = 0;
-let passEntryCount = 0;
-/** The command pass 1 measured, until pass 2 writes it. */
-let pendingCommand: RemotingCommand | null = null;
-
-/**
  * Encodes `cmd`'s ROCKETMQ binary header after `reserve` unwritten bytes. Strings are UTF-8 as
  * Java's `getBytes(UTF_8)` (lone surrogates as `?`); null or empty remark and null or empty
  * extFields are written as length 0; entries with a null value are skipped. Throws
  * InvalidArgumentError when code or version is outside int16 (Java would silently truncate them:
  * codes above 32767 need JSON, reference §2.2), language outside a byte, or a key over 32767 bytes.
+ * `pass` is the encoder's state between its two passes (a codec passes its own, reused).
  */
-export function encodeRocketmqHeader(cmd: RemotingCommand, reserve = 0): Buffer {
-  const buf = Buffer.allocUnsafe(reserve + measureRocketmqHeader(cmd));
-  writeRocketmqHeader(buf, reserve);
+export function encodeRocketmqHeader(
+  cmd: RemotingCommand,
+  reserve = 0,
+  pass: RocketmqHeaderPass = new RocketmqHeaderPass(),
+): Buffer {
+  const buf = Buffer.allocUnsafe(reserve + pass.measure(cmd));
+  pass.write(buf, reserve);
   return buf;
 }
 
 /**
- * Pass 1 of the ROCKETMQ header encoder: validates `cmd` (throws as {@link encodeRocketmqHeader})
- * and returns the header's size in bytes. {@link writeRocketmqHeader} must follow at once (or
- * {@link discardRocketmqHeader} when the caller gives up), so a frame can be encoded straight
- * into memory claimed for exactly its size.
+ * The ROCKETMQ header encoder in two passes, so a frame can be encoded straight into memory
+ * claimed for exactly its size: {@link measure} validates a command and sizes its header,
+ * {@link write} writes it (or {@link discard} drops it). What pass 1 found is kept here for pass 2.
+ * One object serves any number of encodes (a codec keeps one; nothing is allocated per frame),
+ * one at a time: between measure and write it is {@link busy}, and an encode that starts then
+ * (from code run by a sink's `claim`) must take a fresh one.
  */
-export function measureRocketmqHeader(cmd: RemotingCommand): number {
-  // Profile before (codec benchmark, 5 extFields): 10 Buffer.byteLength and 10 buf.write calls
-  // (utf8Write 14%, write 8%) and writeInt*BE's checks; this encode measured 1.1 µs, now 0.25 µs.
-  const { code, version, opaque, flag, language } = cmd;
-  checkInt16(code, "code");
-  checkInt16(version, "version");
-  checkInt32(opaque, "opaque");
-  checkInt32(flag, "flag");
-  if ((language & 0xff) !== language) {
-    throw new InvalidArgumentError(`language must be a byte (0..255), got ${language}`);
+export class RocketmqHeaderPass {
+  /** The extFields entries pass 1 kept for pass 2 (key, value, ...): cheaper to walk than the Map. */
+  readonly #entries: string[] = [];
+  #entryCount = 0;
+  #ascii = true;
+  #remark: string | null = null;
+  #remarkBytes = 0;
+  #extBytes = 0;
+  // The measured command's fields, copied: code run between measure and write (a sink's claim)
+  // may change the command, not the header measured.
+  #code = 0;
+  #language = 0;
+  #version = 0;
+  #opaque = 0;
+  #flag = 0;
+  #busy = false;
+
+  /** True between {@link measure} and {@link write} or {@link discard}. */
+  get busy(): boolean {
+    return this.#busy;
   }
-  // Pass 1, sizes. A string is ASCII exactly when its UTF-8 length equals its length, so the same
-  // numbers pick pass 2's writer; only a non-ASCII string can hold a lone surrogate, so only
-  // those pay for `javaWellFormed` (which hands back the string itself when there is none).
-  let ascii = true;
-  let remark = cmd.remark;
-  let remarkBytes = 0;
-  if (remark != null && remark.length > 0) {
-    remarkBytes = utf8Length(remark);
-    if (remarkBytes !== remark.length) {
-      ascii = false;
-      const fixed = javaWellFormed(remark);
-      if (fixed !== remark) {
-        remark = fixed;
-        remarkBytes = Buffer.byteLength(fixed, "utf8");
-      }
+
+  /**
+   * Pass 1: validates `cmd` (throws as {@link encodeRocketmqHeader}, keeping nothing) and returns
+   * its header's size in bytes. {@link write} or {@link discard} must follow.
+   */
+  measure(cmd: RemotingCommand): number {
+    if (this.#busy) throw new InvalidArgumentError("RocketmqHeaderPass is busy");
+    // Plain JavaScript sizing and stores instead of Buffer.byteLength, buf.write and
+    // writeInt*BE, whose per-call checks dominated this encode's profile.
+    const { code, version, opaque, flag, language } = cmd;
+    checkInt16(code, "code");
+    checkInt16(version, "version");
+    checkInt32(opaque, "opaque");
+    checkInt32(flag, "flag");
+    if ((language & 0xff) !== language) {
+      throw new InvalidArgumentError(`language must be a byte (0..255), got ${language}`);
     }
-  }
-  let extBytes = 0;
-  let entryCount = 0;
-  const ext = cmd.extFields;
-  if (ext !== null) {
-    for (let [key, value] of ext) {
-      if (value == null) continue;
-      let keyBytes = utf8Length(key);
-      let valueBytes = utf8Length(value);
-      // Each string is fixed on its own, so "\ud800" and "?" stay two keys that both write "?",
-      // as Java's HashMap holds and writes them.
-      if (keyBytes !== key.length) {
+    // A string is ASCII exactly when its UTF-8 length equals its length, so the same numbers pick
+    // pass 2's writer; only a non-ASCII string can hold a lone surrogate, so only those pay for
+    // `javaWellFormed` (which hands back the string itself when there is none).
+    let ascii = true;
+    let remark = cmd.remark;
+    let remarkBytes = 0;
+    if (remark != null && remark.length > 0) {
+      remarkBytes = utf8Length(remark);
+      if (remarkBytes !== remark.length) {
         ascii = false;
-        const fixed = javaWellFormed(key);
-        if (fixed !== key) {
-          key = fixed;
-          keyBytes = Buffer.byteLength(fixed, "utf8");
+        const fixed = javaWellFormed(remark);
+        if (fixed !== remark) {
+          remark = fixed;
+          remarkBytes = Buffer.byteLength(fixed, "utf8");
         }
       }
-      if (valueBytes !== value.length) {
-        ascii = false;
-        const fixed = javaWellFormed(value);
-        if (fixed !== value) {
-          value = fixed;
-          valueBytes = Buffer.byteLength(fixed, "utf8");
+    }
+    let extBytes = 0;
+    let entryCount = 0;
+    const entries = this.#entries;
+    const ext = cmd.extFields;
+    if (ext !== null) {
+      for (let [key, value] of ext) {
+        if (value == null) continue;
+        let keyBytes = utf8Length(key);
+        let valueBytes = utf8Length(value);
+        // Each string is fixed on its own, so "\ud800" and "?" stay two keys that both write "?",
+        // as Java's HashMap holds and writes them.
+        if (keyBytes !== key.length) {
+          ascii = false;
+          const fixed = javaWellFormed(key);
+          if (fixed !== key) {
+            key = fixed;
+            keyBytes = Buffer.byteLength(fixed, "utf8");
+          }
         }
+        if (valueBytes !== value.length) {
+          ascii = false;
+          const fixed = javaWellFormed(value);
+          if (fixed !== value) {
+            value = fixed;
+            valueBytes = Buffer.byteLength(fixed, "utf8");
+          }
+        }
+        if (keyBytes > 0x7fff) {
+          entries.fill("", 0, entryCount);
+          throw new InvalidArgumentError(`extFields key of ${keyBytes} bytes exceeds 32767`);
+        }
+        extBytes += 6 + keyBytes + valueBytes;
+        entries[entryCount++] = key;
+        entries[entryCount++] = value;
       }
-      if (keyBytes > 0x7fff) {
-        entries.fill("", 0, entryCount);
-        throw new InvalidArgumentError(`extFields key of ${keyBytes} bytes exceeds 32767`);
+    }
+    this.#ascii = ascii;
+    this.#remark = remark;
+    this.#remarkBytes = remarkBytes;
+    this.#extBytes = extBytes;
+    this.#entryCount = entryCount;
+    this.#code = code;
+    this.#language = language;
+    this.#version = version;
+    this.#opaque = opaque;
+    this.#flag = flag;
+    this.#busy = true;
+    return ROCKETMQ_FIXED_HEADER_BYTES + remarkBytes + extBytes;
+  }
+
+  /** Drops what pass 1 kept (the caller will not write this header). */
+  discard(): void {
+    this.#entries.fill("", 0, this.#entryCount);
+    this.#entryCount = 0;
+    this.#remark = null;
+    this.#busy = false;
+  }
+
+  /**
+   * Pass 2: writes the header {@link measure} just measured into `buf` at `o`, which must have
+   * room for the size it returned. Returns the offset after the header.
+   */
+  write(buf: Buffer, o: number): number {
+    if (!this.#busy) throw new InvalidArgumentError("RocketmqHeaderPass.write without measure");
+    const ascii = this.#ascii;
+    const remark = this.#remark;
+    const remarkBytes = this.#remarkBytes;
+    const entries = this.#entries;
+    const entryCount = this.#entryCount;
+    this.#busy = false;
+    this.#remark = null;
+    this.#entryCount = 0;
+    // Plain stores rather than buf.writeInt32BE & co, which re-validate every value already checked
+    // in pass 1.
+    o = putInt16(buf, o, this.#code);
+    buf[o++] = this.#language;
+    o = putInt16(buf, o, this.#version);
+    o = putInt32(buf, o, this.#opaque);
+    o = putInt32(buf, o, this.#flag);
+    o = putInt32(buf, o, remarkBytes);
+    if (remark !== null && remarkBytes > 0) {
+      o = ascii ? writeAscii(buf, remark, o) : o + (buf as RawBuffer).utf8Write(remark, o);
+    }
+    o = putInt32(buf, o, this.#extBytes);
+    for (let i = 0; i < entryCount; i += 2) {
+      // biome-ignore lint/style/noNonNullAssertion: in bounds, i + 1 < entryCount entries measure stored
+      const key = entries[i]!;
+      // biome-ignore lint/style/noNonNullAssertion: in bounds, as the key above
+      const value = entries[i + 1]!;
+      entries[i] = entries[i + 1] = ""; // hold no caller strings past this call
+      if (ascii) {
+        // The common case: lengths are the string lengths, each string written in JavaScript.
+        o = putInt16(buf, o, key.length);
+        o = writeAscii(buf, key, o);
+        o = putInt32(buf, o, value.length);
+        o = writeAscii(buf, value, o);
+      } else {
+        const keyBytes = (buf as RawBuffer).utf8Write(key, o + 2);
+        putInt16(buf, o, keyBytes);
+        o += 2 + keyBytes;
+        const valueBytes = (buf as RawBuffer).utf8Write(value, o + 4);
+        putInt32(buf, o, valueBytes);
+        o += 4 + valueBytes;
       }
-      extBytes += 6 + keyBytes + valueBytes;
-      entries[entryCount++] = key;
-      entries[entryCount++] = value;
     }
+    return o;
   }
-  passAscii = ascii;
-  passRemark = remark;
-  passRemarkBytes = remarkBytes;
-  passExtBytes = extBytes;
-  passEntryCount = entryCount;
-  pendingCommand = cmd;
-  return ROCKETMQ_FIXED_HEADER_BYTES + remarkBytes + extBytes;
-}
-
-/** Drops what pass 1 kept (the caller will not write this header). */
-export function discardRocketmqHeader(): void {
-  entries.fill("", 0, passEntryCount);
-  passEntryCount = 0;
-  passRemark = null;
-  pendingCommand = null;
-}
-
-/**
- * Pass 2: writes the header {@link measureRocketmqHeader} just measured into `buf` at `o`, which
- * must have room for the size it returned. Returns the offset after the header.
- */
-export function writeRocketmqHeader(buf: Buffer, o: number): number {
-  const cmd = pendingCommand;
-  if (cmd === null) throw new InvalidArgumentError("writeRocketmqHeader without measureRocketmqHeader");
-  pendingCommand = null;
-  const ascii = passAscii;
-  const remark = passRemark;
-  const remarkBytes = passRemarkBytes;
-  const extBytes = passExtBytes;
-  const entryCount = passEntryCount;
-  passRemark = null;
-  passEntryCount = 0;
-  // Plain stores rather than buf.writeInt32BE & co, which re-validate every value already checked
-  // in pass 1.
-  o = putInt16(buf, o, cmd.code);
-  buf[o++] = cmd.language;
-  o = putInt16(buf, o, cmd.version);
-  o = putInt32(buf, o, cmd.opaque);
-  o = putInt32(buf, o, cmd.flag);
-  o = putInt32(buf, o, remarkBytes);
-  if (remarkBytes > 0) o = ascii ? writeAscii(buf, remark!, o) : o + (buf as RawBuffer).utf8Write(remark!, o);
-  o = putInt32(buf, o, extBytes);
-  for (let i = 0; i < entryCount; i += 2) {
-    const key = entries[i]!;
-    const value = entries[i + 1]!;
-    entries[i] = entries[i + 1] = ""; // hold no caller strings past this call
-    if (ascii) {
-      // The common case: lengths are the string lengths, each string written in JavaScript.
-      o = putInt16(buf, o, key.length);
-      o = writeAscii(buf, key, o);
-      o = putInt32(buf, o, value.length);
-      o = writeAscii(buf, value, o);
-    } else {
-      const keyBytes = (buf as RawBuffer).utf8Write(key, o + 2);
-      putInt16(buf, o, keyBytes);
-      o += 2 + keyBytes;
-      const valueBytes = (buf as RawBuffer).utf8Write(value, o + 4);
-      putInt32(buf, o, valueBytes);
-      o += 4 + valueBytes;
-    }
-  }
-  return o;
 }
 
 /**

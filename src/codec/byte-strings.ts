@@ -3,8 +3,9 @@
  * always ASCII strings ("a", "TopicTest", "producerGroup"), and the profile of the codec benchmark
  * (bench/codec/codec-bench.ts) showed their per-call overhead, not their bytes, as the cost:
  * `buf.write`/`buf.toString` normalise their arguments and look the encoding up on every call, and
- * every native call costs ~50 ns on this hardware whatever its length. These helpers stay in
- * JavaScript for short ASCII strings and call Node's encoding-specific methods directly otherwise.
+ * every native call has a fixed cost whatever its length. These helpers stay in JavaScript for
+ * short ASCII strings and call Node's encoding-specific methods directly otherwise. (Figures:
+ * bench/history/2026-12-06-figures-from-code-comments-codec.md.)
  *
  * `latin1Slice`, `utf8Slice`, `latin1Write` and `utf8Write` are undocumented but long-standing
  * Buffer methods (node lib/internal/buffer.js), the ones `toString`/`write` end in. protobufjs
@@ -22,8 +23,7 @@ export interface RawBuffer extends Buffer {
 
 /**
  * Strings up to this many characters are written in a JavaScript loop, longer ones by one
- * `latin1Write` call: measured crossover 16–24 characters (loop 13 chars 39 ns, latin1Write ~48 ns
- * at any short length).
+ * `latin1Write` call: the measured crossover, below which the loop beats the call's fixed cost.
  */
 const LOOP_WRITE_MAX_CHARS = 16;
 
@@ -42,9 +42,8 @@ export function writeAscii(buf: Buffer, s: string, offset: number): number {
 const SCAN_LENGTH_MAX_CHARS = 32;
 
 /**
- * `Buffer.byteLength(s, "utf8")`, scanning short ASCII strings in JavaScript: sizing 5 extFields
- * (10 strings) measured ~40 ns less scanned than with byteLength calls. Equals `s.length` exactly
- * when `s` is ASCII.
+ * `Buffer.byteLength(s, "utf8")`, scanning short ASCII strings in JavaScript (cheaper than a
+ * byteLength call each). Equals `s.length` exactly when `s` is ASCII.
  */
 export function utf8Length(s: string): number {
   const n = s.length;
@@ -108,14 +107,14 @@ function cachedAscii(buf: Buffer, start: number, end: number): string {
  * `buf[start, end)` decoded as UTF-8 (invalid sequences become U+FFFD, as Java's
  * `new String(bytes, UTF_8)`), cheaply when ASCII:
  * - one ASCII byte: `String.fromCharCode`, which V8 answers from its single-character string
- *   cache (4 ns against ~60 ns for a native slice);
+ *   cache, without a native call;
  * - ASCII: a slice of `text`, a latin1 string of the bytes from `textStart` that the caller made
  *   once for many fields (latin1 maps each byte to one character, so offsets carry over); V8
- *   copies or shares it without a native call. (The short-string cache below measured slower
- *   than these slices: 0.96M against 1.12M encode+decode/s in the codec benchmark.)
+ *   copies or shares it without a native call. (The short-string cache measured slower than
+ *   these slices in the codec benchmark.)
  * - ASCII without `text` (the remark) up to 16 bytes: a small cache of recent strings (see
  *   `shortStrings`), which spares the client of the async echo benchmark its `latin1Slice` of
- *   the remark "ok" per response (1.8% of its profile); longer: one `latin1Slice` call;
+ *   the remark "ok" per response; longer: one `latin1Slice` call;
  * - anything else: `utf8Slice`.
  */
 export function readUtf8(

@@ -8,14 +8,14 @@
  * Default of {@link DecoderLimits.maxHeaderBytes}: 256 KiB. Java has no header limit below the
  * frame's; a broker refuses message properties over 32767 characters, which JSON escaping can
  * grow at most sixfold (192 KiB), and every other RocketMQ header is a few dozen short fields. A
- * JSON header the fast scanner leaves goes through `JSON.parse`, ~25 ms for 256 KiB of tiny keys
- * on the 2-core test machine: the limit bounds what one hostile frame can stall the event loop.
+ * JSON header the fast scanner leaves goes through `JSON.parse`: the limit bounds how long one
+ * hostile frame can stall the event loop.
  */
 export const DEFAULT_MAX_HEADER_BYTES = 256 * 1024;
 /**
  * Default of {@link DecoderLimits.maxExtFields}: 1024. RocketMQ's headers carry up to a few dozen
- * fields (custom header fields, plus what hooks add); without a limit a 16 MiB frame's ROCKETMQ
- * header of 1.68M three-byte keys took 1.8 s to decode (RELIABILITY.md).
+ * fields (custom header fields, plus what hooks add); without a limit one 16 MiB frame of tiny keys
+ * stalls the event loop for seconds (RELIABILITY.md).
  */
 export const DEFAULT_MAX_EXT_FIELDS = 1024;
 

@@ -75,7 +75,8 @@ const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string
 /**
  * `s` as Java would encode it: `String.getBytes(UTF_8)` writes `?` for an unpaired surrogate where
  * Node writes U+FFFD (EF BF BD). Call it only on strings whose UTF-8 length differs from their
- * length (pure ASCII cannot hold a surrogate), so the common case costs one `Buffer.byteLength`.
+ * length (pure ASCII cannot hold a surrogate), so the common case costs only the UTF-8 length
+ * the caller needs anyway.
  */
 export function javaWellFormed(s: string): string {
   return isWellFormed.call(s) ? s : s.replace(LONE_SURROGATE, "?");

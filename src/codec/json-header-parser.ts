@@ -3,17 +3,13 @@
  * fastjson (`RemotingSerializable.encode`) and mqwire's own encoder write, building the
  * `RemotingCommand` directly, without `JSON.parse`.
  *
- * Why: `JSON.parse` was ~85% of a JSON header decode (~1 µs for the codec benchmark's 174-byte
- * header with 5 extFields; bench/codec/codec-bench.ts), and the JSON codec ran at 0.33x of raw
- * node:net against 0.56x for the ROCKETMQ one. JSON.parse builds an object that the decoder then
- * copies into a Map; the scanner builds the Map and the command directly, makes one latin1 text
- * of the header (one native call, once a string needs it) and slices the strings out of it, and
- * matches keys and language names as bytes. Measured (CPU time per decode, Node 20): the benchmark's header 1.0 -> 0.5 µs, a
- * header without extFields 0.47 -> 0.17 µs, RocketMQ-like ones 20-40% less (SendMessage V2
- * request 1.8 -> 1.2 µs, PullMessage request with 11 long keys 1.6 -> 1.3 µs). Where it gains
- * least: every key is a new string, which `Map.set` hashes in the runtime (~25 ns a key) where
- * JSON.parse hands out internalised keys, and a JavaScript loop reads ~1 ns a byte; a header of
- * 12 keys and values of 17 and 14 characters (561 bytes) decodes ~10% slower than by JSON.parse.
+ * Why: `JSON.parse` was most of a JSON header decode (bench/codec/codec-bench.ts), and it builds
+ * an object that the decoder then copies into a Map; the scanner builds the Map and the command
+ * directly, makes one latin1 text of the header (one native call, once a string needs it) and
+ * slices the strings out of it, and matches keys and language names as bytes. Where it gains
+ * least: every key is a new string, which `Map.set` hashes in the runtime where JSON.parse hands
+ * out internalised keys, and a JavaScript loop reads byte by byte; a header of many long keys
+ * and values can decode slower than by JSON.parse.
  *
  * Scope, and the rule that keeps it safe: it accepts only a strict subset of JSON, an object whose
  * keys are among `code, extFields, flag, language, opaque, remark, serializeTypeCurrentRPC,

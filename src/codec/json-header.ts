@@ -280,8 +280,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * The header's text, refusing invalid UTF-8. `utf8Slice` replaces every invalid sequence with
  * U+FFFD, so a text without U+FFFD came from valid bytes (on an all-ASCII text V8 answers the
  * `indexOf` at once: a one-byte string cannot hold U+FFFD); only a text with U+FFFD, real or
- * substituted, is decoded again strictly. Measured ~80 ns against ~130 ns for the strict decode
- * of a 170-byte header, which goes through TextDecoder's argument checks and needs a subarray.
+ * substituted, is decoded again strictly. Cheaper than always decoding strictly, which goes
+ * through TextDecoder's argument checks and needs a subarray.
  */
 function headerText(buf: Buffer, start: number, end: number): string {
   const text = (buf as RawBuffer).utf8Slice(start, end);
@@ -302,10 +302,9 @@ function headerText(buf: Buffer, start: number, end: number): string {
  * extFields has more than `maxExtFields` keys (null values counted), "ext-fields-count".
  *
  * Headers of the shape fastjson and mqwire write go through a byte scanner
- * (./json-header-parser.ts), everything else through `JSON.parse` (`decodeJsonHeaderSlow`), which
- * keeps the tolerance and raises the errors. `JSON.parse` was ~0.85 of this decode; the scanner
- * took the codec benchmark's header (5 extFields, 174 bytes) from ~1.0 µs to ~0.5 µs, and the
- * benchmark's JSON encode + decode from ~433k to ~617k per second (ROCKETMQ: ~1.1M).
+ * (./json-header-parser.ts; `scanner`, a decoder passes its own), everything else through
+ * `JSON.parse` (`decodeJsonHeaderSlow`), which keeps the tolerance and raises the errors. The
+ * scanner exists because `JSON.parse` was most of this decode.
  */
 export function decodeJsonHeader(
   buf: Buffer,
@@ -418,7 +417,6 @@ function jsonExtFields(value: unknown, text: string, maxExtFields: number): Map<
   return map;
 }
 
-/** Throws InvalidArgumentError unless `value` is an int32 (Java's `int`). */
 /** The int32 fields of a JSON header, checked before anything is written (InvalidArgumentError). */
 export function checkJsonInts(cmd: RemotingCommand): void {
   checkInt32(cmd.code, "code");
@@ -427,6 +425,7 @@ export function checkJsonInts(cmd: RemotingCommand): void {
   checkInt32(cmd.flag, "flag");
 }
 
+/** Throws InvalidArgumentError unless `value` is an int32 (Java's `int`). */
 export function checkInt32(value: number, field: string): void {
   if ((value | 0) !== value) throw new InvalidArgumentError(`${field} must be an int32, got ${value}`);
 }

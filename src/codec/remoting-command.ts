@@ -194,9 +194,8 @@ export class RemotingCommand {
    * A command with the fields a decoder read (`undefined`: the constructor's default, an absent
    * opaque drawing from the sequence). The same construction as `new RemotingCommand({...})`
    * through one init object reused for every decoded command: the literal per frame was not
-   * optimised away in the servers' decode path (a sampling heap profile of the async echo
-   * benchmark put ~180 B per request in decodeRocketmqHeader, a command being 96 B), and every
-   * byte allocated per call brings the next scavenge closer.
+   * optimised away in the servers' decode path (a heap profile showed it), and every byte
+   * allocated per call brings the next scavenge closer.
    */
   static decoded(
     code: number | undefined,
@@ -224,8 +223,8 @@ export class RemotingCommand {
 
   /** A request with flag 0 (`RemotingCommand.createRequestCommand`). */
   static createRequest(code: number, init: Omit<CommandInit, "code" | "flag"> = {}): RemotingCommand {
-    // No `{ ...init, code }`: V8 spreads an object holding a Buffer on a slow path that cost
-    // ~750 ns per call (measured), more than encoding the command.
+    // No `{ ...init, code }`: V8 spreads an object holding a Buffer on a slow path that costs
+    // more than encoding the command.
     const command = new RemotingCommand(init);
     command.code = code;
     command.flag = 0;

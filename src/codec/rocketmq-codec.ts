@@ -100,7 +100,7 @@ function resolveMaxFrameBytes(value: number | undefined, fallback: number): numb
 }
 
 // Big-endian store without Buffer's writeUInt32BE argument checks, which showed in the codec
-// benchmark's profile (~3%) though every offset here is already within bounds.
+// benchmark's profile though every offset here is already within bounds.
 
 function putUint32(buf: Buffer, o: number, value: number): void {
   buf[o] = value >>> 24;
@@ -221,9 +221,9 @@ export class RocketmqCodec implements Codec<RemotingCommand> {
    * The same bytes as {@link encode}, written into `sink`: a ROCKETMQ header is measured, then
    * written with its prefix straight into claimed output, and the body appended (the driver copies
    * a small one next to the header, queues a large one by reference). This spares a Buffer, its
-   * pool slice and a chunks array per frame, and the copy of the header into the batch; measured in
-   * the note of bench/history (the performance pass). A JSON header without escapes or non-ASCII
-   * is written in place the same way; any other goes through `encode` and is appended.
+   * pool slice and a chunks array per frame, and the copy of the header into the batch (measured
+   * in the commit that added it, f362946). A JSON header without escapes or non-ASCII is written
+   * in place the same way; any other goes through `encode` and is appended.
    */
   encodeInto(cmd: RemotingCommand, sink: FrameSink): void {
     const body = cmd.body;

@@ -16,7 +16,7 @@ const IN_PLACE_AFTER_FRACTION = 8;
 const MAX_HEADER_BYTES = 0xff_ffff;
 
 // Big-endian access without Buffer's readUInt32BE argument checks, which showed in
-// the codec benchmark's profile (~3%) though every offset here is already within bounds.
+// the codec benchmark's profile though every offset here is already within bounds.
 
 function getUint32(buf: Buffer, o: number): number {
   return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
@@ -77,14 +77,12 @@ export function parseFrame(
  * The incremental RocketMQ frame decoder; see the module comment.
  *
  * A frame spanning chunks is copied on completion, not chunk by chunk as it arrives. Filling a
- * buffer allocated once 1/8 of the frame had arrived was measured (async echo, 16 in flight,
- * 1 MiB bodies, 64 KiB reads) and dropped: it decodes faster alone (69-72 us against 92-95 us a
- * frame, the source being hot) and gains 7% req/s when client and server share one core, but
- * loses 7% with one core each, the benchmark's setting (962 against 1034 req/s, medians of 12
- * and 14 runs): the server's write of the echoed body then reads a buffer whose start has left
- * the cache (+70 us of kernel time a call). Copied on completion, the frame is the last thing
- * written, still in cache for whoever reads it next; and nothing is allocated for a frame until
- * all of it has arrived, whatever its length field declares. The exception is `readBuffer`: a
+ * buffer allocated once 1/8 of the frame had arrived was measured (async echo, 1 MiB bodies) and
+ * dropped: it decodes faster alone, but loses with client and server on one core each, the
+ * benchmark's setting, because the server's write of the echoed body then reads a buffer whose
+ * start has left the cache. Copied on completion, the frame is the last thing written, still in
+ * cache for whoever reads it next; and nothing is allocated for a frame until all of it has
+ * arrived, whatever its length field declares. The exception is `readBuffer`: a
  * reader that can choose where bytes land (a client socket with `onread`) gets the frame's tail
  * to read into once an eighth of the frame has arrived, and then only that eighth is copied.
  */
@@ -130,10 +128,9 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
   /**
    * Where the next bytes would best be read: the unfilled tail of a pending frame of at least
    * IN_PLACE_MIN_FRAME_BYTES of which an eighth has arrived (allocated now, the bytes so far
-   * copied in), else undefined. A chunk
-   * read into it is taken without a copy (see ./../transport/read-buffers.ts). On the client of
-   * the 1 MiB benchmark this removed the copy of each response (11% of its profile) and the 16
-   * read Buffers of 64 KiB per response that the GC had to free.
+   * copied in), else undefined. A chunk read into it is taken without a copy (see
+   * ../transport/read-buffers.ts): for large frames this spares the copy of each one and the read
+   * Buffers the GC would free.
    */
   readBuffer(): Buffer | undefined {
     const frameBytes = this.#frameBytes;
@@ -211,7 +208,7 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
     }
     const frame = Buffer.allocUnsafe(this.#frameBytes);
     // Uint8Array#set rather than Buffer#copy: the same memcpy without copy's argument
-    // normalisation (~10 ns a piece; measured 31 ns against 42 ns for a header and a body).
+    // normalisation.
     let pos = 0;
     for (const piece of this.#chunks) {
       frame.set(piece, pos);

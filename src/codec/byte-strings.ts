@@ -58,6 +58,7 @@ export function utf8Length(s: string): number {
 /** True when `buf[start, end)` holds only bytes below 0x80. A JS loop: headers' strings are short. */
 export function isAsciiRange(buf: Buffer, start: number, end: number): boolean {
   let bits = 0;
+  // biome-ignore lint/style/noNonNullAssertion: in bounds, i < end <= buf.length
   for (let i = start; i < end; i++) bits |= buf[i]!;
   return bits < 0x80;
 }
@@ -82,6 +83,7 @@ const shortStrings: string[] = new Array<string>(CACHE_SLOTS).fill("");
 export function readAscii(buf: Buffer, start: number, end: number): string {
   const n = end - start;
   if (n === 0) return "";
+  // biome-ignore lint/style/noNonNullAssertion: in bounds, start < end <= buf.length
   if (n === 1) return String.fromCharCode(buf[start]!);
   return n <= CACHED_MAX_BYTES ? cachedAscii(buf, start, end) : (buf as RawBuffer).latin1Slice(start, end);
 }
@@ -90,8 +92,10 @@ export function readAscii(buf: Buffer, start: number, end: number): string {
 function cachedAscii(buf: Buffer, start: number, end: number): string {
   const n = end - start;
   let h = n;
+  // biome-ignore lint/style/noNonNullAssertion: in bounds, i < end <= buf.length
   for (let i = start; i < end; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
   const slot = (h ^ (h >>> 9)) & (CACHE_SLOTS - 1);
+  // biome-ignore lint/style/noNonNullAssertion: slot < CACHE_SLOTS, and every slot holds a string
   const hit = shortStrings[slot]!;
   if (hit.length === n) {
     let i = 0;

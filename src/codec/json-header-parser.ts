@@ -147,6 +147,7 @@ export class JsonHeaderScanner {
       for (;;) {
         // A known key, matched as bytes: KEYS by its first letter holds the rest and the quote.
         if (buf[i] !== QUOTE) return null;
+        // biome-ignore lint/style/noNonNullAssertion: past the buffer, KEYS[undefined] is undefined: refused
         const key = KEYS[buf[i + 1]!];
         if (key === undefined) return null;
         const rest = key.rest;
@@ -157,6 +158,8 @@ export class JsonHeaderScanner {
         seen |= field;
         if (buf[i] !== COLON) i = skipSpace(buf, i, end);
         if (buf[i++] !== COLON) return null;
+        // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
+        // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
         if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
         if (field === EXT_FIELDS) {
           const ext = this.#scanExtFields(buf, i, end, maxExtFields);
@@ -186,6 +189,8 @@ export class JsonHeaderScanner {
         const c = buf[i++];
         if (c === CLOSE_BRACE) break;
         if (c !== COMMA) return null;
+        // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
+        // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
         if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
       }
     }
@@ -212,11 +217,13 @@ export class JsonHeaderScanner {
   #scanInt(buf: Buffer, i: number, end: number): number | undefined {
     const negative = buf[i] === MINUS;
     if (negative) i++;
-    let n = buf[i]! - ZERO; // NaN past the buffer
+    // biome-ignore lint/style/noNonNullAssertion: past the buffer, NaN, refused below
+    let n = buf[i]! - ZERO;
     if (!(n >= 0 && n <= 9)) return undefined;
     i++;
     if (n !== 0) {
       for (; i < end; i++) {
+        // biome-ignore lint/style/noNonNullAssertion: in bounds, i < end
         const digit = buf[i]! - ZERO;
         if (digit < 0 || digit > 9) break;
         n = n * 10 + digit; // past 10 digits out of range (and maybe inexact): refused below
@@ -238,6 +245,7 @@ export class JsonHeaderScanner {
     let j = i + 1;
     for (;;) {
       if (j >= end) return -1;
+      // biome-ignore lint/style/noNonNullAssertion: in bounds, j < end
       const c = buf[j]!;
       if (c === QUOTE) break;
       if (c === BACKSLASH) {
@@ -327,8 +335,8 @@ export class JsonHeaderScanner {
     if (bits < NON_ASCII) {
       const n = this.#pos - i - 2;
       for (let code = 0; code < LANGUAGE_NAMES.length; code++) {
-        const name = LANGUAGE_NAMES[code]!;
-        if (name.length !== n) continue;
+        const name = LANGUAGE_NAMES[code];
+        if (name === undefined || name.length !== n) continue;
         let k = 0;
         while (k < n && buf[i + 1 + k] === name[k]) k++;
         if (k === n) return code;
@@ -358,6 +366,7 @@ export class JsonHeaderScanner {
       i = this.#pos;
       if (buf[i] !== COLON) i = skipSpace(buf, i, end);
       if (buf[i++] !== COLON) return undefined;
+      // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
       if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
       const value = this.#scanString(buf, i, end);
       if (value === undefined) return undefined;
@@ -375,6 +384,7 @@ export class JsonHeaderScanner {
         return map;
       }
       if (c !== COMMA) return undefined;
+      // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
       if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
     }
   }
@@ -397,6 +407,7 @@ export function scanJsonHeader(
  */
 function skipSpace(buf: Buffer, i: number, end: number): number {
   while (i < end) {
+    // biome-ignore lint/style/noNonNullAssertion: in bounds, i < end
     const c = buf[i]!;
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
     i++;

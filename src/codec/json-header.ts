@@ -208,7 +208,7 @@ export class JsonHeaderPass {
       for (let i = 0; i < count; i += 2) {
         if (i > 0) buf[o++] = 0x2c; // ,
         buf[o++] = 0x22; // "
-        // biome-ignore lint/style/noNonNullAssertion: in bounds, i + 1 < count entries measure stored
+        // biome-ignore lint/style/noNonNullAssertion: in bounds, i + 1 < count (entries measure stored)
         o = writeAscii(buf, entries[i]!, o);
         buf[o++] = 0x22;
         buf[o++] = 0x3a; // :
@@ -407,7 +407,8 @@ function jsonExtFields(value: unknown, text: string, maxExtFields: number): Map<
     throw new MalformedFrameError("ext-fields-count", `extFields hold more than ${maxExtFields} keys`);
   }
   // JSON.parse moved integer-like keys first; only then is the text scanned for the real order.
-  if (keys.length > 0 && isArrayIndex(keys[0]!)) keys = jsonObjectKeyOrder(text, "extFields") ?? keys;
+  const first = keys[0];
+  if (first !== undefined && isArrayIndex(first)) keys = jsonObjectKeyOrder(text, "extFields") ?? keys;
   const map = new Map<string, string>();
   for (const key of keys) {
     const v = ext[key];

@@ -157,7 +157,7 @@ function claimFor(sink: FrameSink, bytes: number, pass: RocketmqHeaderPass | Jso
  * Throws InvalidArgumentError for an unknown serialize type, a field its header cannot hold, a
  * header over 16 MiB - 1 or a frame over 2 GiB.
  */
-function encodeCommand(cmd: RemotingCommand, passes: HeaderPasses): Buffer[] {
+function encodeCommand(cmd: RemotingCommand, passes: HeaderPasses): [Buffer] | [Buffer, Buffer] {
   const type = cmd.serializeType;
   let head: Buffer;
   if (type === SerializeType.JSON) head = encodeJsonHeader(cmd, PREFIX_BYTES, passes.json());
@@ -170,7 +170,7 @@ function encodeCommand(cmd: RemotingCommand, passes: HeaderPasses): Buffer[] {
   checkFrameSizes(headerLen, length);
   putUint32(head, 0, length);
   putUint32(head, 4, (type << 24) | headerLen);
-  return bodyLen === 0 ? [head] : [head, body!];
+  return body === null || bodyLen === 0 ? [head] : [head, body];
 }
 
 /** RocketMQ's wire format as a Codec: the default codec, since it has no magic bytes to sniff. */
@@ -274,8 +274,8 @@ export function createRocketmqCodec(options: RocketmqCodecOptions = {}): Rocketm
 
 /** `cmd` as one whole frame, length field included (a copy; for tools and tests, not hot paths). */
 export function encodeFrame(cmd: RemotingCommand): Buffer {
-  const chunks = rocketmqCodec.encode(cmd);
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  const [head, body] = encodeCommand(cmd, new HeaderPasses());
+  return body === undefined ? head : Buffer.concat([head, body]);
 }
 
 /**

@@ -19,6 +19,7 @@ const MAX_HEADER_BYTES = 0xff_ffff;
 // the codec benchmark's profile though every offset here is already within bounds.
 
 function getUint32(buf: Buffer, o: number): number {
+  // biome-ignore lint/style/noNonNullAssertion: in bounds, the callers checked o + 4 <= buf.length
   return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
 }
 
@@ -252,10 +253,13 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
   #readLength(chunk: Buffer): number {
     let value = 0;
     let n = 0;
-    for (const piece of this.#chunks) {
-      for (let i = 0; i < piece.length && n < 4; i++, n++) value = value * 256 + piece[i]!;
+    for (const piece of [...this.#chunks, chunk]) {
+      for (const byte of piece) {
+        if (n === 4) return value;
+        value = value * 256 + byte;
+        n++;
+      }
     }
-    for (let i = 0; n < 4; i++, n++) value = value * 256 + chunk[i]!;
-    return value;
+    return value; // the caller checked that 4 bytes are there
   }
 }

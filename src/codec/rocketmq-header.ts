@@ -191,7 +191,7 @@ export class RocketmqHeaderPass {
     }
     o = putInt32(buf, o, this.#extBytes);
     for (let i = 0; i < entryCount; i += 2) {
-      // biome-ignore lint/style/noNonNullAssertion: in bounds, i + 1 < entryCount entries measure stored
+      // biome-ignore lint/style/noNonNullAssertion: in bounds, i + 1 < entryCount (entries measure stored)
       const key = entries[i]!;
       // biome-ignore lint/style/noNonNullAssertion: in bounds, as the key above
       const value = entries[i + 1]!;
@@ -241,6 +241,7 @@ export function decodeRocketmqHeader(
     throw new MalformedFrameError("truncated", `ROCKETMQ header of ${end - start} bytes is shorter than 21`);
   }
   const code = getInt16(buf, start);
+  // biome-ignore lint/style/noNonNullAssertion: in bounds, end - start >= 21 was checked
   const language = buf[start + 2]!;
   const version = getInt16(buf, start + 3);
   const opaque = getInt32(buf, start + 5);
@@ -323,10 +324,12 @@ function putInt32(buf: Buffer, o: number, value: number): number {
 }
 
 function getInt16(buf: Buffer, o: number): number {
+  // biome-ignore lint/style/noNonNullAssertion: in bounds, the callers checked o + 2 <= end
   return ((buf[o]! << 24) | (buf[o + 1]! << 16)) >> 16;
 }
 
 function getInt32(buf: Buffer, o: number): number {
+  // biome-ignore lint/style/noNonNullAssertion: in bounds, the callers checked o + 4 <= end
   return (buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!;
 }
 

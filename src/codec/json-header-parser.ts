@@ -159,7 +159,6 @@ export class JsonHeaderScanner {
         if (buf[i] !== COLON) i = skipSpace(buf, i, end);
         if (buf[i++] !== COLON) return null;
         // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
-        // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
         if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
         if (field === EXT_FIELDS) {
           const ext = this.#scanExtFields(buf, i, end, maxExtFields);
@@ -189,7 +188,6 @@ export class JsonHeaderScanner {
         const c = buf[i++];
         if (c === CLOSE_BRACE) break;
         if (c !== COMMA) return null;
-        // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
         // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
         if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
       }

@@ -1,14 +1,17 @@
 /**
  * Time and timers, injected so unit tests run on a fake clock (STYLE.md rule 10). Deadlines are
  * absolute epoch ms of this clock, combined with min and clamped before setTimeout (grpc-js
- * `src/deadline.ts`).
+ * `src/deadline.ts`). One clock per server or client (its `clock` option): every deadline of a
+ * call, a connect, a permit wait or a shutdown reads it, never `Date.now()` directly.
  */
 
 /** Clock and timer functions. */
 export interface Clock {
   /** Wall-clock epoch ms. */
   now(): number;
+  /** Calls `callback` once after `delayMs` of this clock; returns a handle for clearTimeout. */
   setTimeout(callback: () => void, delayMs: number): unknown;
+  /** Cancels a timer set by this clock's setTimeout; harmless for one that fired. */
   clearTimeout(handle: unknown): void;
 }
 
@@ -75,7 +78,10 @@ export class DeadlineTimer {
 
 /**
  * `read()` once per synchronous run of JavaScript: the first call reads and queues a microtask
- * that forgets the reading, so every later call before that microtask gets the same value.
+ * that forgets the reading, so every later call before that microtask gets the same value. The
+ * 64 calls a pipelined client makes from the responses of one socket read share one reading;
+ * Node's own timers work the same way (`setTimeout` counts from the event loop's cached time).
+ * Each server and client builds its own reader from its {@link Clock} ({@link callClock}).
  */
 export function oncePerRun(read: () => number): () => number {
   let value = 0;
@@ -94,18 +100,18 @@ export function oncePerRun(read: () => number): () => number {
 }
 
 /**
- * `Date.now()` once per synchronous run ({@link oncePerRun}): the 64 calls a pipelined client
- * makes from the responses of one socket read share one reading. Node's own timers work the same
- * way: `setTimeout` counts from the event loop's cached time, not from the moment it is called.
- * Date.now() costs ~50 ns on these machines; once per call it was 4% of the 8-connection async
- * benchmark's client profile.
- */
-export const callTimeNow: () => number = oncePerRun(Date.now);
-
-/**
  * `performance.now()` once per synchronous run ({@link oncePerRun}): a monotonic, sub-millisecond
- * reading for latency metrics. A call's start and end are each read when its run begins, as the
- * calls issued (or the responses read) in one run happened together; performance.now() itself
- * measured ~60 ns here, more than the rest of recording a call.
+ * reading for latency metrics only, never for a deadline. A call's start and end are each read
+ * when its run begins, as the calls issued (or the responses read) in one run happened together;
+ * a fresh reading per call cost more than the rest of recording it.
  */
 export const monotonicNow: () => number = oncePerRun(() => performance.now());
+
+/**
+ * The once-per-run reader of `clock.now()` ({@link oncePerRun}) that a server or client computes
+ * every call deadline with. Built per instance from the injected clock, so a fake clock reaches
+ * every deadline, and the deadline and the time left are read from the same source.
+ */
+export function callClock(clock: Clock): () => number {
+  return oncePerRun(() => clock.now());
+}

@@ -3,6 +3,7 @@
  * over a Qpid-style network driver and protocol engine. The only public barrel.
  */
 
+export { type Clock, systemClock } from "./clock.js";
 export type { Codec, DecoderLimits, FrameDecoder, SniffResult } from "./codec/codec.js";
 export { jsonObjectKeyOrder } from "./codec/fastjson.js";
 export { jsonHeaderText } from "./codec/json-header.js";

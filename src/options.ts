@@ -3,6 +3,7 @@
  * NettyClientConfig values unless a note says why not), validated once and frozen
  * (STYLE.md rule 2). Nothing deep in the code reads raw options.
  */
+import { type Clock, systemClock } from "./clock.js";
 import { type Codec, DEFAULT_MAX_EXT_FIELDS, DEFAULT_MAX_HEADER_BYTES } from "./codec/codec.js";
 import type { RemotingCommand } from "./codec/remoting-command.js";
 import { LanguageCode, SerializeType } from "./codec/remoting-command.js";
@@ -102,6 +103,12 @@ export interface RemotingOptions {
    * their few tens of ns per call; connections and bytes are counted either way.
    */
   metrics?: boolean;
+  /**
+   * Where every "now" of this side comes from: call, connect, permit-wait and shutdown deadlines
+   * are epoch ms of this clock, and the response table's and permit waits' timers are its
+   * timers. Default the system clock (`Date.now` and Node's timers); tests pass a fake one.
+   */
+  clock?: Clock;
 }
 
 /** Options common to servers and clients after validation, frozen: every default applied. */
@@ -134,6 +141,8 @@ export interface ResolvedRemotingOptions {
   readonly logger: Logger;
   /** Whether calls and requests are recorded per code for `metrics()`. */
   readonly metrics: boolean;
+  /** The one source of "now" (and of deadline timers) of this side. */
+  readonly clock: Clock;
 }
 
 /** Validates one integer option; `name` goes into the error message. */
@@ -191,7 +200,23 @@ export function resolveRemotingOptions(
     tcp: Object.freeze({ ...o.tcp }),
     logger: o.logger ?? defaultLogger,
     metrics: boolOption("metrics", o.metrics, true),
+    clock: clockOption(o.clock),
   };
+}
+
+function clockOption(value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  const c = value as Partial<Clock> | null;
+  if (
+    typeof c !== "object" ||
+    c === null ||
+    typeof c.now !== "function" ||
+    typeof c.setTimeout !== "function" ||
+    typeof c.clearTimeout !== "function"
+  ) {
+    throw new InvalidArgumentError("option clock must have now(), setTimeout() and clearTimeout()");
+  }
+  return c as Clock;
 }
 
 /** Options of a RemotingServer. */

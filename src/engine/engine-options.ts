@@ -2,6 +2,7 @@
  * The protocol engine's options: named defaults, validated once into a frozen value (STYLE.md
  * rule 2). Kept beside the engine so that protocol-engine.ts holds only the per-connection work.
  */
+import { systemClock } from "../clock.js";
 import type { Codec } from "../codec/codec.js";
 import { InvalidArgumentError } from "../errors.js";
 import { defaultLogger, type Logger } from "../logger.js";
@@ -46,6 +47,11 @@ export interface ProtocolEngineOptions<F> {
   closeGraceMs?: number;
   /** Where close reasons go. Default: NODE_DEBUG=mqwire. */
   logger?: Logger;
+  /**
+   * Epoch-ms reader of the frame deadline (`frameTimeoutMs`); a server passes the once-per-run
+   * reader of its clock. Default the system clock.
+   */
+  now?: () => number;
 }
 
 export interface ResolvedEngineOptions<F> {
@@ -60,7 +66,11 @@ export interface ResolvedEngineOptions<F> {
   readonly idle: IdleOptions | undefined;
   readonly closeGraceMs: number;
   readonly logger: Logger;
+  readonly now: () => number;
 }
+
+/** Looked up per call, as systemClock does: a mocked Date reaches it. */
+const systemNow = (): number => systemClock.now();
 
 function nonNegativeInt(name: string, value: number | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
@@ -101,5 +111,6 @@ export function resolveEngineOptions<F>(options: ProtocolEngineOptions<F>): Reso
     idle: options.idle === undefined ? undefined : Object.freeze({ ...options.idle }),
     closeGraceMs: nonNegativeInt("closeGraceMs", options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS),
     logger: options.logger ?? defaultLogger,
+    now: options.now ?? systemNow,
   });
 }

@@ -10,7 +10,6 @@
  * RocketMQ's `NettyConnectManageHandler.userEventTriggered` does after `IdleStateHandler` fires).
  */
 import { EventEmitter } from "node:events";
-import { callTimeNow } from "../clock.js";
 import type { Codec, FrameDecoder, FrameSink } from "../codec/codec.js";
 import { ChannelClosedError, InvalidArgumentError, MalformedFrameError, SendError } from "../errors.js";
 import type { IdleKind, Transport } from "../transport/transport.js";
@@ -249,8 +248,9 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
     this.#frameTimer = undefined;
     if (this.#closing || this.#frameStartedAt === 0) return;
     // Reads paused by our own back-pressure: the peer is not the one holding the frame back.
-    if (this.#paused) this.#frameStartedAt = Date.now();
-    const left = this.#frameStartedAt + this.#options.frameTimeoutMs - Date.now();
+    const now = this.#options.now();
+    if (this.#paused) this.#frameStartedAt = now;
+    const left = this.#frameStartedAt + this.#options.frameTimeoutMs - now;
     if (left > 0) {
       this.#armFrameTimer(left);
       return;
@@ -274,7 +274,7 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
       return;
     }
     if (completed > 0 || this.#frameStartedAt === 0) {
-      this.#frameStartedAt = callTimeNow();
+      this.#frameStartedAt = this.#options.now();
       if (this.#frameTimer === undefined) this.#armFrameTimer(this.#options.frameTimeoutMs);
     }
   }

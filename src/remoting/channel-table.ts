@@ -4,7 +4,7 @@
  * socket), a closed channel is dropped and reopened on the next call, and failed connects back
  * off exponentially with jitter, capped, so a dead address is not hammered.
  */
-import { DeadlineTimer, systemClock } from "../clock.js";
+import { type Clock, DeadlineTimer, systemClock } from "../clock.js";
 import { ConnectError, TimeoutError } from "../errors.js";
 import type { RemotingChannel } from "./channel.js";
 
@@ -31,14 +31,20 @@ export class ChannelTable {
   readonly #baseMs: number;
   readonly #maxMs: number;
   readonly #connectTimeoutMs: number;
+  readonly #clock: Clock;
 
-  /** `connectTimeoutMs` bounds every open(), whatever the Connector does (RocketMQ's connectTimeoutMillis). */
+  /**
+   * `connectTimeoutMs` bounds every open(), whatever the Connector does (RocketMQ's
+   * connectTimeoutMillis); back-off and deadlines are times of `clock`.
+   */
   constructor(
     open: (addr: string, signal: AbortSignal) => Promise<RemotingChannel>,
     reconnectBaseMs: number,
     reconnectMaxMs: number,
     connectTimeoutMs = Number.POSITIVE_INFINITY,
+    clock: Clock = systemClock,
   ) {
+    this.#clock = clock;
     this.#open = open;
     this.#baseMs = reconnectBaseMs;
     this.#maxMs = reconnectMaxMs;
@@ -81,7 +87,7 @@ export class ChannelTable {
       this.#entries.set(addr, entry);
     }
     if (entry.connecting === undefined) {
-      const now = Date.now();
+      const now = this.#clock.now();
       if (now < entry.retryAt) {
         return Promise.reject(
           new ConnectError(`connect to ${addr} failed; retrying in ${entry.retryAt - now} ms`, {
@@ -91,16 +97,19 @@ export class ChannelTable {
       }
       entry.connecting = this.#connect(addr, entry);
     }
-    return withDeadline(entry.connecting, deadlineAt, addr, signal);
+    return withDeadline(entry.connecting, deadlineAt, addr, signal, this.#clock);
   }
 
   async #connect(addr: string, entry: Entry): Promise<RemotingChannel> {
     // A Connector that never settles must not pin the address for ever: bound it here.
     const abort = new AbortController();
     entry.abort = abort;
-    const timer = new DeadlineTimer(Date.now() + this.#connectTimeoutMs, () => {
-      abort.abort(new TimeoutError(`connect to ${addr} timed out after ${this.#connectTimeoutMs} ms`));
-    });
+    const clock = this.#clock;
+    const timer = new DeadlineTimer(
+      clock.now() + this.#connectTimeoutMs,
+      () => abort.abort(new TimeoutError(`connect to ${addr} timed out after ${this.#connectTimeoutMs} ms`)),
+      clock,
+    );
     try {
       const channel = await untilAborted(this.#open(addr, abort.signal), abort.signal);
       entry.channel = channel;
@@ -110,7 +119,7 @@ export class ChannelTable {
     } catch (err) {
       entry.failures++;
       entry.lastError = err;
-      entry.retryAt = Date.now() + backoffMs(entry.failures, this.#baseMs, this.#maxMs);
+      entry.retryAt = this.#clock.now() + backoffMs(entry.failures, this.#baseMs, this.#maxMs);
       throw err instanceof ConnectError ? err : new ConnectError(`connect to ${addr} failed`, { cause: err });
     } finally {
       timer.cancel();
@@ -172,16 +181,17 @@ function untilAborted(open: Promise<RemotingChannel>, signal: AbortSignal): Prom
 /**
  * Waits for `promise` until `deadlineAt` (TimeoutError; Infinity: no deadline) or until `signal`
  * aborts (its reason); the connect itself goes on for other callers. The deadline is a
- * {@link DeadlineTimer}: a raw setTimeout of a time-out past 2^31-1 ms fired after 1 ms.
+ * {@link DeadlineTimer} of `clock`: a raw setTimeout of a time-out past 2^31-1 ms fired after 1 ms.
  */
 export function withDeadline<T>(
   promise: Promise<T>,
   deadlineAt: number,
   addr: string,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  clock: Clock,
 ): Promise<T> {
   if (signal?.aborted) return Promise.reject(signal.reason);
-  const now = Date.now();
+  const now = clock.now();
   if (deadlineAt <= now)
     return Promise.reject(new TimeoutError(`connect to ${addr} used up the call's time-out`));
   return new Promise<T>((resolve, reject) => {
@@ -199,7 +209,7 @@ export function withDeadline<T>(
         settle();
         reject(new TimeoutError(`connect to ${addr} did not finish within the call's time-out`));
       },
-      systemClock,
+      clock,
       now,
     );
     signal?.addEventListener("abort", onAbort, { once: true });

@@ -3,6 +3,7 @@
  * shuffled list, a sticky choice that moves on (round robin from a random start) only when the
  * chosen one is unusable, and a periodic reachability scan behind getAvailableNameServerList.
  */
+import { type Clock, systemClock } from "../clock.js";
 import { ConnectError, TimeoutError } from "../errors.js";
 import type { RemotingChannel } from "./channel.js";
 import { withDeadline } from "./channel-table.js";
@@ -35,13 +36,16 @@ export class NameServers {
   readonly #available = new Set<string>();
   readonly #links: NameServerLinks;
   readonly #random: () => number;
+  readonly #clock: Clock;
   #scanTimer: NodeJS.Timeout | undefined;
   /** Identity of the running scan loop: a loop that is no longer current stops re-arming. */
   #scanLoop: object | undefined;
   /** The selection in progress (RocketMQ's namesrvChannelLock): racing callers wait for it. */
   #selecting: Promise<RemotingChannel> | undefined;
 
-  constructor(links: NameServerLinks, random: () => number = Math.random) {
+  /** Deadlines are times of `clock`; `random` picks the start of the round robin and shuffles. */
+  constructor(links: NameServerLinks, random: () => number = Math.random, clock: Clock = systemClock) {
+    this.#clock = clock;
     this.#links = links;
     this.#random = random;
     this.#index = Math.floor(random() * 999);
@@ -89,7 +93,7 @@ export class NameServers {
         () => undefined,
         () => undefined,
       );
-      await withDeadline(done, deadlineAt, "a name server", signal);
+      await withDeadline(done, deadlineAt, "a name server", signal, this.#clock);
     }
     const selecting = this.#select(deadlineAt, signal);
     this.#selecting = selecting;
@@ -106,7 +110,7 @@ export class NameServers {
     if (size === 0) throw new ConnectError("no name server address: call updateNameServerAddressList first");
     let lastError: unknown;
     for (let i = 0; i < size; i++) {
-      if (Date.now() >= deadlineAt)
+      if (this.#clock.now() >= deadlineAt)
         throw new TimeoutError("connecting to a name server used up the call's time-out");
       this.#index = (this.#index + 1) | 0;
       const addr = this.#list[Math.abs(this.#index) % size]!;
@@ -126,10 +130,11 @@ export class NameServers {
 
   /** One reachability pass over the list (RocketMQ's scanAvailableNameSrv). */
   async scan(timeoutMs: number): Promise<void> {
+    const deadlineAt = this.#clock.now() + timeoutMs;
     await Promise.all(
       this.#list.map(async (addr) => {
         try {
-          await this.#links.connect(addr, Date.now() + timeoutMs);
+          await this.#links.connect(addr, deadlineAt);
           this.#available.add(addr);
         } catch {
           this.#available.delete(addr);

@@ -4,7 +4,6 @@
  * meaning "a name server"; processors for the requests a server pushes; name-server selection,
  * fail-over and reachability scan.
  */
-import { callTimeNow } from "../clock.js";
 import {
   FLAG_RESPONSE,
   GO_AWAY_MIN_VERSION,
@@ -66,12 +65,17 @@ export class RemotingClient extends RemotingService {
       resolved.reconnectBaseMs,
       resolved.reconnectMaxMs,
       resolved.connectTimeoutMs,
+      resolved.clock,
     );
-    this.#nameServers = new NameServers({
-      connect: (addr, deadlineAt, signal) => this.#table.get(addr, deadlineAt, signal),
-      peek: (addr) => this.#table.peek(addr),
-      close: (addr) => this.#table.close(addr),
-    });
+    this.#nameServers = new NameServers(
+      {
+        connect: (addr, deadlineAt, signal) => this.#table.get(addr, deadlineAt, signal),
+        peek: (addr) => this.#table.peek(addr),
+        close: (addr) => this.#table.close(addr),
+      },
+      Math.random,
+      resolved.clock,
+    );
   }
 
   /** Starts the name-server scan (when enabled). Calls work without start() too. */
@@ -159,7 +163,7 @@ export class RemotingClient extends RemotingService {
   /** The absolute deadline of a call (Infinity: none), or an InvalidArgumentError for a bad time-out. */
   #deadline(timeoutMs: number | undefined): number | InvalidArgumentError {
     const t = checkTimeoutMs(timeoutMs, this.options.defaultTimeoutMs);
-    return typeof t === "number" ? callTimeNow() + t : t;
+    return typeof t === "number" ? this.now() + t : t;
   }
 
   /** The live channel of `addr` without waiting, when there is one (the fast path of every call). */
@@ -266,13 +270,13 @@ export class RemotingClient extends RemotingService {
     const deadlineAt = this.#deadline(timeoutMs);
     if (typeof deadlineAt !== "number") throw deadlineAt;
     const total = timeoutMs ?? this.options.defaultTimeoutMs;
-    // Time left once connected: all of it with a live channel, so the clock is read only after
-    // a connect (one Date.now() per call instead of three).
+    // Time left once connected: all of it with a live channel, so the clock is read again only
+    // after a connect, and from the same clock as the deadline.
     let remaining = total;
     let channel = this.#ready(addr);
     if (channel === undefined) {
       channel = await this.#channel(addr, deadlineAt, signal);
-      remaining = deadlineAt - Date.now();
+      remaining = deadlineAt - this.now();
     }
     try {
       return await (this.#mayGoAway(request)
@@ -334,9 +338,9 @@ export class RemotingClient extends RemotingService {
     if (typeof t !== "number") return Promise.reject(t);
     const ready = this.#ready(addr);
     if (ready !== undefined) return this.invokeChannelOneway(ready, request, t, undefined, true);
-    const deadlineAt = Date.now() + t;
+    const deadlineAt = this.now() + t;
     return this.#channel(addr, deadlineAt).then((channel) =>
-      this.invokeChannelOneway(channel, request, Math.max(0, deadlineAt - Date.now()), undefined, true),
+      this.invokeChannelOneway(channel, request, Math.max(0, deadlineAt - this.now()), undefined, true),
     );
   }
 
@@ -375,7 +379,7 @@ export class RemotingClient extends RemotingService {
   async isAddressReachable(addr: string): Promise<boolean> {
     if (!addr) return false;
     try {
-      const channel = await this.#table.get(addr, Date.now() + this.options.connectTimeoutMs);
+      const channel = await this.#table.get(addr, this.now() + this.options.connectTimeoutMs);
       return channel.isActive;
     } catch {
       return false;

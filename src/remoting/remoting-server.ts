@@ -4,7 +4,7 @@
  * to processors, pushes requests to connected clients, and shuts down gracefully.
  */
 import type { Duplex } from "node:stream";
-import { callTimeNow, DeadlineTimer } from "../clock.js";
+import { DeadlineTimer } from "../clock.js";
 import type { RemotingCommand } from "../codec/remoting-command.js";
 import { InvalidArgumentError, TooManyRequestsError } from "../errors.js";
 import {
@@ -191,7 +191,7 @@ export class RemotingServer extends RemotingService {
   ): Promise<RemotingCommand> {
     const t = checkTimeoutMs(options.timeoutMs, DEFAULT_TIMEOUT_MS);
     if (typeof t !== "number") return Promise.reject(t);
-    return this.invokeChannel(channel, request, callTimeNow() + t, options.signal, false);
+    return this.invokeChannel(channel, request, this.now() + t, options.signal, false);
   }
   /** RocketMQ's `invokeSync(channel, request, timeoutMillis)`. */
   invokeSync(
@@ -210,7 +210,7 @@ export class RemotingServer extends RemotingService {
   ): void {
     const t = checkTimeoutMs(timeoutMs, DEFAULT_TIMEOUT_MS);
     if (typeof t !== "number") runCallback(callback, null, t, this.logger);
-    else this.invokeChannelCallback(channel, request, callTimeNow() + t, false, callback);
+    else this.invokeChannelCallback(channel, request, this.now() + t, false, callback);
   }
   /** RocketMQ's `invokeOneway(channel, request, timeoutMillis)`: resolves once written. */
   invokeOneway(channel: RemotingChannel, request: RemotingCommand, timeoutMs: number): Promise<void> {
@@ -244,7 +244,8 @@ export class RemotingServer extends RemotingService {
 
   async #shutdownOnce(graceMs: number): Promise<void> {
     this.#state = "stopping";
-    const deadlineAt = Date.now() + graceMs;
+    const clock = this.clock;
+    const deadlineAt = clock.now() + graceMs;
     const quietMs = Math.min(graceMs / 10, MAX_SHUTDOWN_QUIET_MS);
     const refused = new Set<RemotingChannel>();
     // No new request from the first moment, as RocketMQ sets isShuttingDown before it sleeps.
@@ -261,7 +262,7 @@ export class RemotingServer extends RemotingService {
     // counts as quiet only once two sweeps, with a poll for reads between, saw no new byte.
     const quiet = new Map<RemotingChannel, { bytesRead: number; since: number; sweeps: number }>();
     const sweep = (): void => {
-      const now = Date.now();
+      const now = clock.now();
       for (const channel of this.#channels) {
         if (!channel.isActive) continue;
         const bytesRead = channel.engine.transport.bytesRead;
@@ -283,11 +284,15 @@ export class RemotingServer extends RemotingService {
     };
     const sweeper = setInterval(sweep, SHUTDOWN_SWEEP_MS);
     // Clamped and re-armed past 2^31-1 ms; Infinity arms nothing (src/clock.ts).
-    const deadline = new DeadlineTimer(deadlineAt, () => {
-      // The grace is over: what is left closes now (no second wait for a last write), its calls
-      // in process unanswered.
-      for (const channel of [...this.#channels]) channel.destroy();
-    });
+    const deadline = new DeadlineTimer(
+      deadlineAt,
+      () => {
+        // The grace is over: what is left closes now (no second wait for a last write), its
+        // calls in process unanswered.
+        for (const channel of [...this.#channels]) channel.destroy();
+      },
+      clock,
+    );
     sweep();
     await closed;
     clearInterval(sweeper);

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
-import { monotonicNow } from "../clock.js";
+import { type Clock, callClock, monotonicNow } from "../clock.js";
 import type { Codec } from "../codec/codec.js";
 import { type CommandInit, RemotingCommand } from "../codec/remoting-command.js";
 import { rocketmqCodec } from "../codec/rocketmq-codec.js";
@@ -58,6 +58,10 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   protected readonly onewayPermits: Semaphore;
   protected readonly codec: Codec<RemotingCommand>;
   protected readonly logger: Logger;
+  /** The one clock of this side (options.clock): every deadline is an epoch ms of it. */
+  protected readonly clock: Clock;
+  /** `clock.now()` read once per synchronous run: what call deadlines are computed from. */
+  protected readonly now: () => number;
   readonly #base: ResolvedRemotingOptions;
   #requestsReceived = 0;
   /** Calls this side made, and requests it served (metrics()); recorded unless options.metrics is false. */
@@ -75,9 +79,12 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     this.#base = options;
     this.#metricsOn = options.metrics;
     this.logger = options.logger;
+    this.clock = options.clock;
+    this.now = callClock(options.clock);
     this.codec = codec ?? rocketmqCodec;
     this.dispatcher = new Dispatcher(options.logger);
     this.responseTable = new ResponseTable({
+      clock: options.clock,
       logger: options.logger,
       // Every call in the table holds one async permit (#register): one hook per service gives
       // it back and records the call, instead of a wrapper closure per call.
@@ -93,8 +100,12 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
           `wait response on the channel <${(owner as RemotingChannel).remoteAddress}> timeout (opaque ${opaque})`,
         ),
     });
-    this.asyncPermits = new Semaphore({ permits: options.asyncPermits, kind: "async" });
-    this.onewayPermits = new Semaphore({ permits: options.onewayPermits, kind: "oneway" });
+    this.asyncPermits = new Semaphore({ permits: options.asyncPermits, kind: "async", clock: options.clock });
+    this.onewayPermits = new Semaphore({
+      permits: options.onewayPermits,
+      kind: "oneway",
+      clock: options.clock,
+    });
   }
 
   abstract start(): Promise<void>;
@@ -199,6 +210,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
       idle: { allIdleMs: o.channelMaxIdleMs },
       closeGraceMs: o.closeGraceMs,
       logger: o.logger,
+      now: this.now,
     });
     // Only the accepting side (negotiate) pauses reads while unwritable, as RocketMQ's server.
     const channel = new RemotingChannel(engine, this, o.channelMaxPendingRequests, negotiate);
@@ -391,7 +403,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
       const error = this.#sendOneway(channel, request);
       return error === undefined ? SENT : Promise.reject(error);
     }
-    return this.#invokeChannelOnewaySlow(channel, request, Date.now() + timeoutMs, signal, hooks);
+    return this.#invokeChannelOnewaySlow(channel, request, this.now() + timeoutMs, signal, hooks);
   }
 
   async #invokeChannelOnewaySlow(

@@ -307,7 +307,8 @@ describe("in-flight permits", () => {
     const client = startClient(t, { asyncPermits: 2 });
     await client.invoke(s.addr, request(client, InteropCode.ECHO));
     // Read before the calls: a deadline counts from the clock read once per synchronous run
-    // (callTimeNow), i.e. at the first of these calls, which a later Date.now() can pass by 1 ms.
+    // (the client's reader of its clock), i.e. at the first of these calls, which a later Date.now()
+    // can pass by 1 ms.
     const startedAt = Date.now();
     const held = [client.invoke(s.addr, delayed(client, 300)), client.invoke(s.addr, delayed(client, 300))];
     const f = await expectCode(

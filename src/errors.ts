@@ -2,7 +2,36 @@
  * Errors with stable codes (undici `lib/core/errors.js` style). Tests and callers branch on
  * `err.code`, never on message text. Each class maps one to one to RocketMQ's
  * `Remoting*Exception` family where one exists (see the mapping in each TSDoc line).
+ *
+ * Each class carries a brand, `Symbol.for("mqwire.error.<ClassName>")`, and its `instanceof`
+ * checks the brand, not the prototype (undici's `kUndiciError`): an error made by another copy
+ * of mqwire in the same process (two versions in node_modules) still passes `instanceof` and
+ * {@link isMqwireError}.
  */
+
+/** True when `value` is an object carrying `brand` (see the note at the top of this file). */
+function hasBrand(value: unknown, brand: symbol): boolean {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
+const prototypeCheck = Function.prototype[Symbol.hasInstance];
+
+/**
+ * Gives `cls` the brand `Symbol.for("mqwire.error.<name>")` on its prototype and a static
+ * `[Symbol.hasInstance]` that checks it (undici's kUndiciError, installed here once per class
+ * instead of written out in each). A subclass declared elsewhere without a brand of its own
+ * (rocketmq/dialect.ts's JsonDialectError) inherits the static method; for it, `this` is not
+ * `cls` and the ordinary prototype check applies.
+ */
+function brand(cls: abstract new (...args: never[]) => Error, name: string): void {
+  const key = Symbol.for(`mqwire.error.${name}`);
+  Object.defineProperty(cls.prototype, key, { value: true });
+  Object.defineProperty(cls, Symbol.hasInstance, {
+    value(this: unknown, value: unknown): boolean {
+      return this === cls ? hasBrand(value, key) : prototypeCheck.call(this, value);
+    },
+  });
+}
 
 /**
  * Every stable error code mqwire raises (README.md, "Errors", says when each is raised).
@@ -21,6 +50,7 @@ export const ErrorCodes = {
   BROKER: "MQW_ERR_BROKER",
   PROTOCOL: "MQW_ERR_PROTOCOL",
   CLIENT: "MQW_ERR_CLIENT",
+  PROCESS_ABORTED: "MQW_ERR_PROCESS_ABORTED",
 } as const;
 /** One of the stable codes of {@link ErrorCodes}, as `err.code` holds it. */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -213,7 +243,55 @@ export class ClientError extends MqwireError {
   }
 }
 
+/**
+ * Thrown by an RPC hook or a request pipeline to stop processing and answer with `responseCode`
+ * and `errorMessage` as the remark (RocketMQ `AbortProcessException`; auth failures use
+ * NO_PERMISSION 16). Built from a message alone, the code is -1, as in Java. Its `code` is
+ * `MQW_ERR_PROCESS_ABORTED`; `responseCode` is what the server answers with.
+ */
+export class AbortProcessError extends MqwireError {
+  /** The response code the server answers with. */
+  readonly responseCode: number;
+  /** The remark the server answers with. */
+  readonly errorMessage: string;
+
+  constructor(responseCode: number, errorMessage: string, options?: { cause?: unknown });
+  constructor(errorMessage: string, options?: { cause?: unknown });
+  constructor(
+    codeOrMessage: number | string,
+    messageOrOptions?: string | { cause?: unknown },
+    options?: { cause?: unknown },
+  ) {
+    const hasCode = typeof codeOrMessage === "number";
+    const message = hasCode ? String(messageOrOptions ?? "") : codeOrMessage;
+    super(
+      ErrorCodes.PROCESS_ABORTED,
+      message,
+      hasCode ? options : (messageOrOptions as { cause?: unknown } | undefined),
+    );
+    this.responseCode = hasCode ? codeOrMessage : -1;
+    this.errorMessage = message;
+  }
+}
+
 /** True when `err` is an mqwire error, optionally with the given code. */
 export function isMqwireError(err: unknown, code?: ErrorCode): err is MqwireError {
   return err instanceof MqwireError && (code === undefined || err.code === code);
 }
+
+// The brands, one per class (see the note at the top of this file).
+brand(MqwireError, "MqwireError");
+brand(TimeoutError, "TimeoutError");
+brand(ConnectError, "ConnectError");
+brand(SendError, "SendError");
+brand(TooManyRequestsError, "TooManyRequestsError");
+brand(FrameTooLargeError, "FrameTooLargeError");
+brand(MalformedFrameError, "MalformedFrameError");
+brand(ChannelClosedError, "ChannelClosedError");
+brand(NegotiationError, "NegotiationError");
+brand(ProxyProtocolError, "ProxyProtocolError");
+brand(InvalidArgumentError, "InvalidArgumentError");
+brand(BrokerError, "BrokerError");
+brand(ProtocolError, "ProtocolError");
+brand(ClientError, "ClientError");
+brand(AbortProcessError, "AbortProcessError");

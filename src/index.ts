@@ -66,7 +66,7 @@ export {
   createAclVerifyingHook,
 } from "./remoting/acl-verify.js";
 export type { RemotingChannel } from "./remoting/channel.js";
-export { AbortProcessError, type RequestContext, RequestPipeline, type RpcHook } from "./remoting/hooks.js";
+export { type RequestContext, RequestPipeline, type RpcHook } from "./remoting/hooks.js";
 export type { InvokeCallback, InvokeOptions, RemotingEvents } from "./remoting/invoke-types.js";
 export type {
   ProcessorFunction,

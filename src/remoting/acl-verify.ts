@@ -13,10 +13,10 @@
 import { timingSafeEqual } from "node:crypto";
 import type { RemotingCommand } from "../codec/remoting-command.js";
 import { ResponseCode } from "../codec/remoting-command.js";
-import { InvalidArgumentError } from "../errors.js";
+import { AbortProcessError, InvalidArgumentError } from "../errors.js";
 import { defaultLogger, type Logger } from "../logger.js";
 import { ACL_ACCESS_KEY, ACL_SIGNATURE, computeAclSignature } from "./acl-hook.js";
-import { AbortProcessError, type RpcHook } from "./hooks.js";
+import type { RpcHook } from "./hooks.js";
 
 /**
  * extFields key RocketMQ's client adds to QUERY_MESSAGE by unique key (`MixAll.UNIQUE_MSG_QUERY_FLAG`).

@@ -7,19 +7,17 @@
  *
  * Hot path: with no hooks, no pipeline and a synchronous processor, a request costs no Promise
  * and no closure; anything asynchronous falls back to one `async` function per request.
+ *
+ * Error convention: dispatch never throws. Whatever a processor, hook or pipeline throws or
+ * rejects with (or a hook runner returns) ends in {@link Dispatcher}'s one catch, `#fail`, which
+ * turns it into the reply RocketMQ would send.
  */
 import { GO_AWAY_MIN_VERSION, RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
-import { InvalidArgumentError } from "../errors.js";
+import { AbortProcessError, InvalidArgumentError } from "../errors.js";
 import { ConcurrencyLimiter } from "../limiter.js";
 import type { Logger } from "../logger.js";
 import type { RemotingChannel } from "./channel.js";
-import {
-  AbortProcessError,
-  type RequestPipeline,
-  type RpcHook,
-  runAfterHooks,
-  runBeforeHooks,
-} from "./hooks.js";
+import { isPromiseLike, type RequestPipeline, type RpcHook, runAfterHooks, runBeforeHooks } from "./hooks.js";
 import {
   DEFAULT_PROCESSOR_CONCURRENCY,
   DEFAULT_PROCESSOR_MAX_QUEUE,
@@ -55,12 +53,6 @@ export function describeError(err: unknown): string {
     .find((line) => line.trimStart().startsWith("at "))
     ?.trim();
   return frame ? `${err.name}: ${err.message}, ${frame}` : `${err.name}: ${err.message}`;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function"
-  );
 }
 
 /** Routes requests to processors and writes their replies. */
@@ -104,11 +96,6 @@ export class Dispatcher {
       }),
     };
     return reg;
-  }
-
-  /** The processor registered for `code`, if any (RocketMQ's getProcessorPair). */
-  processorOf(code: number): RequestProcessor | undefined {
-    return this.#processors.get(code)?.processor;
   }
 
   registerRpcHook(hook: RpcHook): void {
@@ -220,7 +207,7 @@ export class Dispatcher {
       this.#finished(channel);
       return undefined;
     }
-    if (isThenable(result)) return this.#settle(channel, request, result);
+    if (isPromiseLike(result)) return this.#settle(channel, request, result);
     channel.respond(request, result);
     this.#finished(channel);
     return undefined;
@@ -247,6 +234,8 @@ export class Dispatcher {
       // A failing before-hook skips the processor; the error becomes the SYSTEM_ERROR remark
       // after the after-hooks ran (an after-hook's error replaces it, as Java's variable does).
       let hookError = await runBeforeHooks(hooks, addr, request, channel);
+      // Java rethrows an AbortProcessException at once: no pipeline, processor or after-hooks.
+      if (hookError instanceof AbortProcessError) throw hookError;
       if (this.#pipeline) {
         await this.#pipeline.execute(
           { channel, remoteAddress: addr, localAddress: channel.localAddress },

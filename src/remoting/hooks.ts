@@ -4,8 +4,14 @@
  * `doAfterRpcHooks` in remoting/netty/NettyRemotingAbstract.java (reference §5, §5.1).
  * Hooks and pipelines may be synchronous or return a promise; the runners allocate no promise
  * unless one of them does.
+ *
+ * Error convention: the hook runners never throw and never reject. A hook's failure, an
+ * AbortProcessError included, is the runner's result ({@link HookOutcome}); the caller decides
+ * what it means (the dispatcher: the abort's own reply, or SYSTEM_ERROR after the after-hooks;
+ * a client call: it rejects with it).
  */
 import type { RemotingCommand } from "../codec/remoting-command.js";
+import { AbortProcessError } from "../errors.js";
 import type { RemotingChannel } from "./channel.js";
 
 /**
@@ -32,37 +38,6 @@ export interface RpcHook {
     response: RemotingCommand | null,
     channel?: RemotingChannel,
   ): void | Promise<void>;
-}
-
-/**
- * Thrown by a hook or pipeline to stop processing and answer with `responseCode` and
- * `errorMessage` as the remark (RocketMQ `AbortProcessException`; auth failures use
- * NO_PERMISSION 16). Built from a message alone, the code is -1, as in Java.
- */
-export class AbortProcessError extends Error {
-  /** The response code the server answers with. */
-  readonly responseCode: number;
-  /** The remark the server answers with. */
-  readonly errorMessage: string;
-
-  constructor(responseCode: number, errorMessage: string, options?: { cause?: unknown });
-  constructor(errorMessage: string, options?: { cause?: unknown });
-  constructor(
-    codeOrMessage: number | string,
-    messageOrOptions?: string | { cause?: unknown },
-    options?: { cause?: unknown },
-  ) {
-    const hasCode = typeof codeOrMessage === "number";
-    const message = hasCode ? String(messageOrOptions ?? "") : codeOrMessage;
-    super(message, hasCode ? options : (messageOrOptions as { cause?: unknown } | undefined));
-    this.responseCode = hasCode ? codeOrMessage : -1;
-    this.errorMessage = message;
-  }
-
-  /** Always "AbortProcessError". */
-  override get name(): string {
-    return "AbortProcessError";
-  }
 }
 
 /** What a pipeline sees of the connection (Java passes Netty's `ChannelHandlerContext`). */
@@ -117,15 +92,16 @@ export const RequestPipeline = {
 
 /**
  * Result of {@link runBeforeHooks} / {@link runAfterHooks}: `undefined` when every hook ran
- * cleanly; the remembered Error when a hook failed; a promise of either when a hook went async.
+ * cleanly; the Error of the hook that failed (an AbortProcessError as it was thrown); a promise
+ * of either, never rejected, when a hook went async.
  */
 export type HookOutcome = undefined | Error | Promise<Error | undefined>;
 
 /**
  * Runs every `doBeforeRequest` in registration order with RocketMQ's policy (§5 step 5.1): the
- * first hook that throws stops the loop (Java's loop has no per-hook catch). An
- * {@link AbortProcessError} propagates: thrown, or the promise rejects. Any other failure is
- * returned (non-Error values wrapped), and the caller then skips the processor, runs the
+ * first hook that throws stops the loop (Java's loop has no per-hook catch), and its error is
+ * returned (non-Error values wrapped). The caller answers an {@link AbortProcessError} with its
+ * own code at once (Java rethrows it); for any other failure it skips the processor, runs the
  * after-hooks with a SYSTEM_ERROR response, and reports the error as the remark.
  */
 export function runBeforeHooks(
@@ -195,8 +171,11 @@ async function continueHooks(
   return runHooks(hooks, next, after, remoteAddr, request, response, channel);
 }
 
-/** Java's `catch (AbortProcessException e) { throw e; } catch (Exception e) { exception = e; }`. */
+/**
+ * Java's `catch (AbortProcessException e) { throw e; } catch (Exception e) { exception = e; }`,
+ * as a value: the caller tells the two apart (instanceof AbortProcessError).
+ */
 function remember(err: unknown): Error {
-  if (err instanceof AbortProcessError) throw err;
-  return err instanceof Error ? err : new Error(String(err), { cause: err });
+  if (err instanceof Error || err instanceof AbortProcessError) return err;
+  return new Error(String(err), { cause: err });
 }

@@ -6,11 +6,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { RemotingCommand, ResponseCode } from "../../src/codec/remoting-command.js";
-import { ErrorCodes, isMqwireError } from "../../src/errors.js";
+import { AbortProcessError, ErrorCodes, isMqwireError } from "../../src/errors.js";
 import { silentLogger } from "../../src/logger.js";
 import { createAclSigningHook } from "../../src/remoting/acl-hook.js";
 import { checkAclSignature, createAclVerifyingHook } from "../../src/remoting/acl-verify.js";
-import { AbortProcessError } from "../../src/remoting/hooks.js";
 
 const SECRET = "12345678";
 const secretOf = (key: string): string | undefined => (key === "rocketmq2" ? SECRET : undefined);

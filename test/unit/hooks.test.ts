@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { describe, test } from "node:test";
 import { RemotingCommand } from "../../src/codec/remoting-command.js";
-import { ErrorCodes } from "../../src/errors.js";
+import { AbortProcessError, ErrorCodes, isMqwireError, MqwireError } from "../../src/errors.js";
 import { computeAclSignature, createAclSigningHook } from "../../src/remoting/acl-hook.js";
 import {
-  AbortProcessError,
   isPromiseLike,
   type RequestContext,
   RequestPipeline,
@@ -76,7 +75,7 @@ describe("runBeforeHooks / runAfterHooks", () => {
     assert.equal(outcome.cause, "text");
   });
 
-  test("an AbortProcessError propagates at once", () => {
+  test("an AbortProcessError stops the hooks and is returned, not thrown", () => {
     const log: string[] = [];
     const abort = new AbortProcessError(16, "no permission");
     const hooks = [
@@ -85,14 +84,8 @@ describe("runBeforeHooks / runAfterHooks", () => {
       }),
       hook(log, "b"),
     ];
-    assert.throws(
-      () => runBeforeHooks(hooks, ADDR, request()),
-      (err) => err === abort,
-    );
-    assert.throws(
-      () => runAfterHooks(hooks, ADDR, request(), null),
-      (err) => err === abort,
-    );
+    assert.equal(runBeforeHooks(hooks, ADDR, request()), abort);
+    assert.equal(runAfterHooks(hooks, ADDR, request(), null), abort);
     assert.deepEqual(log, ["a:before", "a:after:null"]);
   });
 
@@ -128,10 +121,7 @@ describe("runBeforeHooks / runAfterHooks", () => {
     ];
     assert.equal(await runAfterHooks(asyncThenThrow, ADDR, request(), null), boom);
     const asyncAbort = [hook(log, "f", () => Promise.reject(abort)), hook(log, "g")];
-    await assert.rejects(
-      Promise.resolve(runBeforeHooks(asyncAbort, ADDR, request())),
-      (err) => err === abort,
-    );
+    assert.equal(await runBeforeHooks(asyncAbort, ADDR, request()), abort);
     assert.deepEqual(log, ["a:before", "c:after:null", "d:after:null", "f:before"]);
   });
 
@@ -167,6 +157,13 @@ describe("AbortProcessError", () => {
     assert.equal(withoutCode.errorMessage, "denied");
     assert.equal(withoutCode.cause, cause);
     assert.equal(withoutCode.name, "AbortProcessError");
+  });
+
+  test("is an MqwireError with a stable code", () => {
+    const abort = new AbortProcessError(16, "no");
+    assert.ok(abort instanceof MqwireError);
+    assert.ok(isMqwireError(abort, ErrorCodes.PROCESS_ABORTED));
+    assert.equal(abort.code, "MQW_ERR_PROCESS_ABORTED");
   });
 });
 

@@ -3,6 +3,14 @@
  * over a Qpid-style network driver and protocol engine. The only public barrel.
  */
 
+export {
+  type CallResult,
+  type CallsSnapshot,
+  type CodeStats,
+  type LatencySummary,
+  MAX_METRICS_ROWS,
+  type MetricsSnapshot,
+} from "./call-metrics.js";
 export { type Clock, systemClock } from "./clock.js";
 export type { Codec, DecoderLimits, FrameDecoder, SniffResult } from "./codec/codec.js";
 export { jsonObjectKeyOrder } from "./codec/fastjson.js";
@@ -22,21 +30,13 @@ export {
   serializeTypeName,
 } from "./codec/remoting-command.js";
 export { decodeFrame, encodeFrame, rocketmqCodec } from "./codec/rocketmq-codec.js";
+export { diagnostics } from "./diagnostics.js";
 export type { FrameHandler } from "./engine/frame-handler.js";
 export { ProtocolEngine } from "./engine/protocol-engine.js";
 export * from "./errors.js";
 export { type CaseResult, runInteropCases } from "./interop/interop-cases.js";
 export { InteropCode, registerInteropClient, registerInteropService } from "./interop/interop-service.js";
 export { defaultLogger, type Logger, silentLogger } from "./logger.js";
-export {
-  type CallResult,
-  type CallsSnapshot,
-  type CodeStats,
-  diagnostics,
-  type LatencySummary,
-  MAX_METRICS_ROWS,
-  type MetricsSnapshot,
-} from "./metrics.js";
 export {
   BYTES_RECEIVED,
   BYTES_SENT,

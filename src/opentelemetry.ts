@@ -8,8 +8,9 @@
  * when no `meterProvider` is given, and only the structural types below reach mqwire's own
  * declarations, so an application without OpenTelemetry installs, compiles and runs as before.
  */
+
+import type { CallMetrics, CallMetricsSink, CallStatsRow } from "./call-metrics.js";
 import { InvalidArgumentError } from "./errors.js";
-import type { CallMetrics, CallMetricsSink, CallStatsRow } from "./metrics.js";
 import type { RemotingClient } from "./remoting/remoting-client.js";
 import { RemotingServer } from "./remoting/remoting-server.js";
 import { requestCodeName, responseCodeName } from "./rocketmq/codes.js";

@@ -6,11 +6,12 @@
  * engine never blocks the driver; ws: a full receiver pauses the socket).
  */
 import type { X509Certificate } from "node:crypto";
+import type { CallResult } from "../call-metrics.js";
 import { FLAG_RESPONSE, RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
+import { diagnostics } from "../diagnostics.js";
 import type { FrameHandler } from "../engine/frame-handler.js";
 import type { ProtocolEngine } from "../engine/protocol-engine.js";
 import { ChannelClosedError } from "../errors.js";
-import { type CallResult, diagnostics } from "../metrics.js";
 import type { ProxiedEndpoints } from "../transport/address.js";
 import type { ProxyTlv } from "../transport/proxy-protocol.js";
 import type { IdleKind, Transport } from "../transport/transport.js";

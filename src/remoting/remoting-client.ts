@@ -119,7 +119,7 @@ export class RemotingClient extends RemotingService {
       duplex.destroy();
       throw new ConnectError(`connect to ${addr} abandoned`, { cause: signal.reason });
     }
-    const channel = this.createChannel(duplex, false);
+    const channel = this.createChannel(duplex, { side: "client" });
     this.#addrOf.set(channel, addr);
     if (!channel.isActive) throw new ConnectError(`connection to ${addr} closed at once`);
     this.emit("active", addr, channel);
@@ -154,24 +154,28 @@ export class RemotingClient extends RemotingService {
     try {
       return await call;
     } finally {
-      const left = this.#goAwayCalls.get(channel)! - 1;
+      const left = (this.#goAwayCalls.get(channel) ?? 1) - 1;
       this.#goAwayCalls.set(channel, left);
       if (left === 0 && this.#draining.delete(channel)) channel.close();
     }
   }
 
-  /** The absolute deadline of a call (Infinity: none), or an InvalidArgumentError for a bad time-out. */
-  #deadline(timeoutMs: number | undefined): number | InvalidArgumentError {
+  /**
+   * The absolute deadline of a call (Infinity: none), or an InvalidArgumentError for a bad
+   * time-out, returned, not thrown (the call path's error convention, ./invoker.ts).
+   */
+  #checkDeadline(timeoutMs: number | undefined): number | InvalidArgumentError {
     const t = checkTimeoutMs(timeoutMs, this.options.defaultTimeoutMs);
     return typeof t === "number" ? this.now() + t : t;
   }
 
   /** The live channel of `addr` without waiting, when there is one (the fast path of every call). */
-  #ready(addr: string | null): RemotingChannel | undefined {
+  #liveChannel(addr: string | null): RemotingChannel | undefined {
     return addr === null || this.#state === "stopped" ? undefined : this.#table.peek(addr);
   }
 
-  #channel(addr: string | null, deadlineAt: number, signal?: AbortSignal): Promise<RemotingChannel> {
+  /** The channel of `addr` (null: the chosen name server), connecting when needed, within `deadlineAt`. */
+  #connect(addr: string | null, deadlineAt: number, signal?: AbortSignal): Promise<RemotingChannel> {
     if (this.#state === "stopped") return Promise.reject(new ConnectError("client is shut down"));
     return addr === null
       ? this.#nameServers.channel(deadlineAt, signal)
@@ -190,10 +194,10 @@ export class RemotingClient extends RemotingService {
     options: InvokeOptions = {},
   ): Promise<RemotingCommand> {
     if (addr === null) return this.#invokeSyncRule(null, request, options.timeoutMs, options.signal);
-    const deadlineAt = this.#deadline(options.timeoutMs);
+    const deadlineAt = this.#checkDeadline(options.timeoutMs);
     if (typeof deadlineAt !== "number") return Promise.reject(deadlineAt);
     return this.#mayGoAway(request)
-      ? this.#invokeGoAway(this.#ready(addr), addr, request, deadlineAt, options.signal)
+      ? this.#invokeRetryingGoAway(this.#liveChannel(addr), addr, request, deadlineAt, options.signal)
       : this.#invokeOnce(addr, request, deadlineAt, options.signal);
   }
 
@@ -203,10 +207,10 @@ export class RemotingClient extends RemotingService {
     deadlineAt: number,
     signal: AbortSignal | undefined,
   ): Promise<RemotingCommand> {
-    const ready = this.#ready(addr);
-    if (ready !== undefined) return this.invokeChannel(ready, request, deadlineAt, signal, true);
-    return this.#channel(addr, deadlineAt, signal).then((channel) =>
-      this.invokeChannel(channel, request, deadlineAt, signal, true),
+    const ready = this.#liveChannel(addr);
+    if (ready !== undefined) return this.invoker.invoke(ready, request, deadlineAt, signal, this.rpcHooks);
+    return this.#connect(addr, deadlineAt, signal).then((channel) =>
+      this.invoker.invoke(channel, request, deadlineAt, signal, this.rpcHooks),
     );
   }
 
@@ -222,22 +226,25 @@ export class RemotingClient extends RemotingService {
    * the request with a new opaque is sent once with the time left. A second GO_AWAY drains that
    * channel too and fails the call with MQW_ERR_SEND.
    */
-  async #invokeGoAway(
+  async #invokeRetryingGoAway(
     channel: RemotingChannel | undefined,
     addr: string | null,
     request: RemotingCommand,
     deadlineAt: number,
     signal: AbortSignal | undefined,
   ): Promise<RemotingCommand> {
-    const first = channel ?? (await this.#channel(addr, deadlineAt, signal));
-    const response = await this.#counted(first, this.invokeChannel(first, request, deadlineAt, signal, true));
+    const first = channel ?? (await this.#connect(addr, deadlineAt, signal));
+    const response = await this.#counted(
+      first,
+      this.invoker.invoke(first, request, deadlineAt, signal, this.rpcHooks),
+    );
     if (response.code !== ResponseCode.GO_AWAY) return response;
     this.#drain(first);
     this.logger.info(`GO_AWAY from ${first}: reconnecting and sending request ${request.code} again`);
-    const next = this.#ready(addr) ?? (await this.#channel(addr, deadlineAt, signal));
+    const next = this.#liveChannel(addr) ?? (await this.#connect(addr, deadlineAt, signal));
     const retry = await this.#counted(
       next,
-      this.invokeChannel(next, copyWithNewOpaque(request), deadlineAt, signal, true),
+      this.invoker.invoke(next, copyWithNewOpaque(request), deadlineAt, signal, this.rpcHooks),
     );
     if (retry.code === ResponseCode.GO_AWAY) {
       this.#drain(next);
@@ -267,21 +274,21 @@ export class RemotingClient extends RemotingService {
     timeoutMs: number | undefined,
     signal: AbortSignal | undefined,
   ): Promise<RemotingCommand> {
-    const deadlineAt = this.#deadline(timeoutMs);
+    const deadlineAt = this.#checkDeadline(timeoutMs);
     if (typeof deadlineAt !== "number") throw deadlineAt;
     const total = timeoutMs ?? this.options.defaultTimeoutMs;
     // Time left once connected: all of it with a live channel, so the clock is read again only
     // after a connect, and from the same clock as the deadline.
     let remaining = total;
-    let channel = this.#ready(addr);
+    let channel = this.#liveChannel(addr);
     if (channel === undefined) {
-      channel = await this.#channel(addr, deadlineAt, signal);
+      channel = await this.#connect(addr, deadlineAt, signal);
       remaining = deadlineAt - this.now();
     }
     try {
       return await (this.#mayGoAway(request)
-        ? this.#invokeGoAway(channel, addr, request, deadlineAt, signal)
-        : this.invokeChannel(channel, request, deadlineAt, signal, true));
+        ? this.#invokeRetryingGoAway(channel, addr, request, deadlineAt, signal)
+        : this.invoker.invoke(channel, request, deadlineAt, signal, this.rpcHooks));
     } catch (err) {
       if (isMqwireError(err, ErrorCodes.TIMEOUT) && this.options.closeSocketIfTimeout) {
         if (remaining > CLOSE_GUARD_MIN_MS || remaining > total / 4) {
@@ -307,25 +314,25 @@ export class RemotingClient extends RemotingService {
       );
       return;
     }
-    const deadlineAt = this.#deadline(timeoutMs);
+    const deadlineAt = this.#checkDeadline(timeoutMs);
     if (typeof deadlineAt !== "number") {
       runCallback(callback, null, deadlineAt, this.logger);
       return;
     }
     if (this.#mayGoAway(request)) {
-      this.#invokeGoAway(this.#ready(addr), addr, request, deadlineAt, undefined).then(
+      this.#invokeRetryingGoAway(this.#liveChannel(addr), addr, request, deadlineAt, undefined).then(
         (response) => runCallback(callback, response, null, this.logger),
         (error: Error) => runCallback(callback, null, error, this.logger),
       );
       return;
     }
-    const ready = this.#ready(addr);
+    const ready = this.#liveChannel(addr);
     if (ready !== undefined) {
-      this.invokeChannelCallback(ready, request, deadlineAt, true, callback);
+      this.invoker.invokeCallback(ready, request, deadlineAt, this.rpcHooks, callback);
       return;
     }
-    this.#channel(addr, deadlineAt).then(
-      (channel) => this.invokeChannelCallback(channel, request, deadlineAt, true, callback),
+    this.#connect(addr, deadlineAt).then(
+      (channel) => this.invoker.invokeCallback(channel, request, deadlineAt, this.rpcHooks, callback),
       (error: Error) => runCallback(callback, null, error, this.logger),
     );
   }
@@ -333,14 +340,20 @@ export class RemotingClient extends RemotingService {
   /** RocketMQ's invokeOneway: resolves once the request is written; no response is expected. */
   invokeOneway(addr: string | null, request: RemotingCommand, timeoutMs?: number): Promise<void> {
     // Not async: with a live channel the write happens now and no async frame is kept (see
-    // invokeChannelOneway), and the clock is read only when something must wait.
+    // Invoker.invokeOneway), and the clock is read only when something must wait.
     const t = checkTimeoutMs(timeoutMs, this.options.defaultTimeoutMs);
     if (typeof t !== "number") return Promise.reject(t);
-    const ready = this.#ready(addr);
-    if (ready !== undefined) return this.invokeChannelOneway(ready, request, t, undefined, true);
+    const ready = this.#liveChannel(addr);
+    if (ready !== undefined) return this.invoker.invokeOneway(ready, request, t, undefined, this.rpcHooks);
     const deadlineAt = this.now() + t;
-    return this.#channel(addr, deadlineAt).then((channel) =>
-      this.invokeChannelOneway(channel, request, Math.max(0, deadlineAt - this.now()), undefined, true),
+    return this.#connect(addr, deadlineAt).then((channel) =>
+      this.invoker.invokeOneway(
+        channel,
+        request,
+        Math.max(0, deadlineAt - this.now()),
+        undefined,
+        this.rpcHooks,
+      ),
     );
   }
 

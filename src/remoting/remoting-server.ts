@@ -19,6 +19,7 @@ import { TlsAcceptor, type TlsServerOptions } from "../transport/tls-server.js";
 import type { Acceptor, Address, Listener } from "../transport/transport.js";
 import type { RemotingChannel } from "./channel.js";
 import { checkTimeoutMs } from "./invoke-types.js";
+import { NO_HOOKS } from "./invoker.js";
 import { type InvokeCallback, type InvokeOptions, RemotingService, runCallback } from "./remoting-service.js";
 
 /** Server options: the shared ones plus where to listen and how to accept. */
@@ -150,7 +151,7 @@ export class RemotingServer extends RemotingService {
     }
     let channel: RemotingChannel;
     try {
-      channel = this.createChannel(duplex, true, this.options);
+      channel = this.createChannel(duplex, { side: "server", deadlines: this.options });
     } catch (err) {
       this.logger.warn(`accepting a connection failed: ${String(err)}`);
       duplex.destroy();
@@ -191,7 +192,7 @@ export class RemotingServer extends RemotingService {
   ): Promise<RemotingCommand> {
     const t = checkTimeoutMs(options.timeoutMs, DEFAULT_TIMEOUT_MS);
     if (typeof t !== "number") return Promise.reject(t);
-    return this.invokeChannel(channel, request, this.now() + t, options.signal, false);
+    return this.invoker.invoke(channel, request, this.now() + t, options.signal, NO_HOOKS);
   }
   /** RocketMQ's `invokeSync(channel, request, timeoutMillis)`. */
   invokeSync(
@@ -210,13 +211,13 @@ export class RemotingServer extends RemotingService {
   ): void {
     const t = checkTimeoutMs(timeoutMs, DEFAULT_TIMEOUT_MS);
     if (typeof t !== "number") runCallback(callback, null, t, this.logger);
-    else this.invokeChannelCallback(channel, request, this.now() + t, false, callback);
+    else this.invoker.invokeCallback(channel, request, this.now() + t, NO_HOOKS, callback);
   }
   /** RocketMQ's `invokeOneway(channel, request, timeoutMillis)`: resolves once written. */
   invokeOneway(channel: RemotingChannel, request: RemotingCommand, timeoutMs: number): Promise<void> {
     const t = checkTimeoutMs(timeoutMs, DEFAULT_TIMEOUT_MS);
     if (typeof t !== "number") return Promise.reject(t);
-    return this.invokeChannelOneway(channel, request, t, undefined, false);
+    return this.invoker.invokeOneway(channel, request, t, undefined, NO_HOOKS);
   }
 
   /**

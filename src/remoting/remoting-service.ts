@@ -1,61 +1,54 @@
 /**
  * What RemotingServer and RemotingClient share (RocketMQ's RemotingService + NettyRemotingAbstract):
  * processors, RPC hooks, the request pipeline, one response table keyed by opaque, the async and
- * oneway permits, the invoke core used for client calls and server push alike, and the channel
- * events. Each channel reports to its service through the ChannelOwner interface.
+ * oneway permits and the invoke core used for client calls and server push alike (./invoker.ts),
+ * and the channel events. Each channel reports to its service through the ChannelOwner interface.
+ *
+ * Error convention: see ./invoker.ts (the call path): public calls reject or run their callback,
+ * never throw; synchronous steps return their error as a value, named check…/try…/refuse….
  */
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
+import { CallMetrics, type CallResult, type MetricsSnapshot } from "../call-metrics.js";
 import { type Clock, callClock, monotonicNow } from "../clock.js";
 import type { Codec } from "../codec/codec.js";
 import { type CommandInit, RemotingCommand } from "../codec/remoting-command.js";
 import { rocketmqCodec } from "../codec/rocketmq-codec.js";
+import { diagnostics } from "../diagnostics.js";
 import { ProtocolEngine } from "../engine/protocol-engine.js";
-import { ChannelClosedError, ErrorCodes, isMqwireError, SendError, TimeoutError } from "../errors.js";
-import { Semaphore } from "../limiter.js";
+import { ChannelClosedError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { CallMetrics, type CallResult, diagnostics, type MetricsSnapshot } from "../metrics.js";
 import type { ResolvedRemotingOptions } from "../options.js";
 import { SocketTransport } from "../transport/socket-transport.js";
 import type { IdleKind } from "../transport/transport.js";
 import { type ChannelOwner, RemotingChannel } from "./channel.js";
 import { Dispatcher } from "./dispatcher.js";
-import { type RequestPipeline, type RpcHook, runAfterHooks, runBeforeHooks } from "./hooks.js";
-import { type InvokeCallback, type RemotingEvents, runCallback } from "./invoke-types.js";
+import type { RequestPipeline, RpcHook } from "./hooks.js";
+import type { RemotingEvents } from "./invoke-types.js";
+import { Invoker } from "./invoker.js";
 import type { ProcessorFunction, ProcessorOptions, RequestProcessor } from "./processor.js";
-import { type ErrorCallback, type ResponseCallback, ResponseTable } from "./response-table.js";
-
-/**
- * The promise of every oneway written at once: one settled promise shared by all of them (a
- * promise, once resolved, never changes), so the fast path allocates none.
- */
-const SENT: Promise<void> = Promise.resolve();
-
-/** The `result` of a call that ended with `error` (RocketMQ's names where it has one). */
-function callResultOf(error: Error): CallResult {
-  if (!isMqwireError(error)) return "cancelled"; // an AbortSignal's reason: nothing else fails a call
-  switch (error.code) {
-    case ErrorCodes.TIMEOUT:
-      return "timeout";
-    case ErrorCodes.SEND:
-      return "write_channel_failed";
-    case ErrorCodes.CHANNEL_CLOSED:
-      return "channel_closed";
-    default:
-      return "error";
-  }
-}
 
 export { type InvokeCallback, type InvokeOptions, type RemotingEvents, runCallback } from "./invoke-types.js";
+
+/** Which end of a connection a channel is (see {@link RemotingService.createChannel}). */
+export interface ChannelSide {
+  /**
+   * "server": the accepting end, which negotiates the codec from the peer's first bytes, applies
+   * `deadlines`, and pauses reads while unwritable (RocketMQ's server turns autoRead off).
+   * "client": the connecting end, which speaks first with its one codec and trusts its server.
+   */
+  side: "server" | "client";
+  /** Handshake and frame deadlines, in ms (0: none); server side only. */
+  deadlines?: { handshakeTimeoutMs: number; frameTimeoutMs: number };
+}
 
 /** A connecting side's channel: it speaks first and trusts its server, so no deadlines. */
 const NO_DEADLINES = { handshakeTimeoutMs: 0, frameTimeoutMs: 0 } as const;
 
 export abstract class RemotingService extends EventEmitter<RemotingEvents> implements ChannelOwner {
   protected readonly dispatcher: Dispatcher;
-  protected readonly responseTable: ResponseTable;
-  protected readonly asyncPermits: Semaphore;
-  protected readonly onewayPermits: Semaphore;
+  /** Sends requests and waits for their answers: permits, the response table, the write. */
+  protected readonly invoker: Invoker;
   protected readonly codec: Codec<RemotingCommand>;
   protected readonly logger: Logger;
   /** The one clock of this side (options.clock): every deadline is an epoch ms of it. */
@@ -83,28 +76,14 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     this.now = callClock(options.clock);
     this.codec = codec ?? rocketmqCodec;
     this.dispatcher = new Dispatcher(options.logger);
-    this.responseTable = new ResponseTable({
-      clock: options.clock,
+    this.invoker = new Invoker({
       logger: options.logger,
-      // Every call in the table holds one async permit (#register): one hook per service gives
-      // it back and records the call, instead of a wrapper closure per call.
-      onSettle: (outcome, code, startedAt) => {
-        this.asyncPermits.release();
-        if (!this.#metricsOn) return;
-        const micros = (monotonicNow() - startedAt) * 1000;
-        if (outcome instanceof Error) this.#callMetrics.record(code, -1, callResultOf(outcome), micros);
-        else this.#callMetrics.record(code, outcome.code, "success", micros);
-      },
-      createTimeoutError: (opaque, owner) =>
-        new TimeoutError(
-          `wait response on the channel <${(owner as RemotingChannel).remoteAddress}> timeout (opaque ${opaque})`,
-        ),
-    });
-    this.asyncPermits = new Semaphore({ permits: options.asyncPermits, kind: "async", clock: options.clock });
-    this.onewayPermits = new Semaphore({
-      permits: options.onewayPermits,
-      kind: "oneway",
       clock: options.clock,
+      now: this.now,
+      asyncPermits: options.asyncPermits,
+      onewayPermits: options.onewayPermits,
+      callMetrics: options.metrics ? this.#callMetrics : undefined,
+      refuseWrite: (channel) => this.refuseWrite(channel),
     });
   }
 
@@ -158,18 +137,18 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   }
   /** Calls waiting for a response. */
   get pendingCalls(): number {
-    return this.responseTable.size;
+    return this.invoker.responseTable.size;
   }
   /** Responses that arrived after their call had ended (time-out) and were dropped. */
   get lateResponses(): number {
-    return this.responseTable.lateResponses;
+    return this.invoker.responseTable.lateResponses;
   }
 
   /**
    * A snapshot of this side's figures: connections, bytes, calls in flight, and per request
    * code, response code and result the count, errors and latency (p50, p99, max) of the calls
    * it made and of the requests it served. Per-code rows stay empty with the option `metrics:
-   * false`; recording costs a few tens of ns a call (see README, "Metrics").
+   * false`; what recording costs: README, "Metrics".
    */
   metrics(): MetricsSnapshot {
     let bytesIn = this.#closedBytesIn;
@@ -181,7 +160,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     return {
       connections: { open: this.#live.size, opened: this.#opened },
       bytes: { in: bytesIn, out: bytesOut },
-      calls: this.#callMetrics.snapshot(this.responseTable.size),
+      calls: this.#callMetrics.snapshot(this.invoker.responseTable.size),
       requests: this.#requestMetrics.snapshot(this.dispatcher.inProcess),
     };
   }
@@ -192,182 +171,34 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   }
 
   /** Wraps a connected or accepted Duplex: driver → engine → channel. */
-  protected createChannel(
-    duplex: Duplex,
-    negotiate: boolean,
-    deadlines: { handshakeTimeoutMs: number; frameTimeoutMs: number } = NO_DEADLINES,
-  ): RemotingChannel {
+  protected createChannel(duplex: Duplex, { side, deadlines = NO_DEADLINES }: ChannelSide): RemotingChannel {
     const o = this.#base;
+    const server = side === "server";
     const transport = new SocketTransport(duplex);
     const engine = new ProtocolEngine<RemotingCommand>(transport, {
       codecs: [this.codec],
-      negotiate,
+      negotiate: server,
       maxFrameBytes: o.maxFrameBytes,
       maxHeaderBytes: o.maxHeaderBytes,
       maxExtFields: o.maxExtFields,
-      handshakeTimeoutMs: deadlines.handshakeTimeoutMs,
-      frameTimeoutMs: deadlines.frameTimeoutMs,
+      handshakeTimeoutMs: server ? deadlines.handshakeTimeoutMs : 0,
+      frameTimeoutMs: server ? deadlines.frameTimeoutMs : 0,
       idle: { allIdleMs: o.channelMaxIdleMs },
       closeGraceMs: o.closeGraceMs,
       logger: o.logger,
       now: this.now,
     });
-    // Only the accepting side (negotiate) pauses reads while unwritable, as RocketMQ's server.
-    const channel = new RemotingChannel(engine, this, o.channelMaxPendingRequests, negotiate);
+    const channel = new RemotingChannel(engine, this, o.channelMaxPendingRequests, server);
     // One pair of listeners per channel gives back every oneway permit held while it was unwritable.
-    const releaseHeld = (): void => {
-      for (let n = channel.heldOnewayPermits; n > 0; n--) this.onewayPermits.release();
-      channel.heldOnewayPermits = 0;
-    };
+    const releaseHeld = (): void => this.invoker.releaseHeldOnewayPermits(channel);
     engine.on("drain", releaseHeld).on("close", releaseHeld);
     engine.start(channel);
     this.#opened++;
     this.#live.add(channel);
     if (diagnostics.connectionOpen.hasSubscribers) {
-      diagnostics.connectionOpen.publish({ channel, side: negotiate ? "server" : "client" });
+      diagnostics.connectionOpen.publish({ channel, side });
     }
     return channel;
-  }
-
-  /**
-   * The invoke core (RocketMQ's invokeImpl): permit (waiting counts against the deadline), then
-   * the response table, then the write. Every call ends exactly once: response, TimeoutError,
-   * SendError, ChannelClosedError or the signal's reason. `hooks` runs the RPC hooks around it
-   * (clients do; RocketMQ's server push does not).
-   */
-  protected invokeChannel(
-    channel: RemotingChannel,
-    request: RemotingCommand,
-    deadlineAt: number,
-    signal: AbortSignal | undefined,
-    hooks: boolean,
-  ): Promise<RemotingCommand> {
-    // Fast path (no hooks, no signal, a permit free now): one Promise, no async frames. It is
-    // most calls of a pipelined client; the profile showed async/await chains costing more than
-    // the codec. resolve/reject go into the table as they are: no wrapper per call.
-    if (
-      signal === undefined &&
-      (!hooks || this.dispatcher.rpcHooks.length === 0) &&
-      this.asyncPermits.tryAcquire()
-    ) {
-      return new Promise((resolve, reject) =>
-        this.#register(channel, request, deadlineAt, resolve, reject, undefined),
-      );
-    }
-    return this.#invokeChannelSlow(channel, request, deadlineAt, signal, hooks);
-  }
-
-  /**
-   * The callback form of {@link invokeChannel} (RocketMQ's invokeAsync): with no hooks and a
-   * permit free, no Promise and no closure at all: the user's callback object is the call's
-   * context in the response table, handed to two functions bound once per service.
-   */
-  protected invokeChannelCallback(
-    channel: RemotingChannel,
-    request: RemotingCommand,
-    deadlineAt: number,
-    hooks: boolean,
-    callback: InvokeCallback,
-  ): void {
-    if ((!hooks || this.dispatcher.rpcHooks.length === 0) && this.asyncPermits.tryAcquire()) {
-      this.#register(channel, request, deadlineAt, this.#succeedCallback, this.#failCallback, callback);
-      return;
-    }
-    this.#invokeChannelSlow(channel, request, deadlineAt, undefined, hooks).then(
-      (response) => this.#succeedCallback(response, callback),
-      (error: Error) => this.#failCallback(error, callback),
-    );
-  }
-
-  // The context of an invokeAsync call is its InvokeCallback (see invokeChannelCallback).
-  readonly #succeedCallback = (response: RemotingCommand, callback: unknown): void =>
-    runCallback(callback as InvokeCallback, response, null, this.logger);
-  readonly #failCallback = (error: Error, callback: unknown): void =>
-    runCallback(callback as InvokeCallback, null, error, this.logger);
-
-  async #invokeChannelSlow(
-    channel: RemotingChannel,
-    request: RemotingCommand,
-    deadlineAt: number,
-    signal: AbortSignal | undefined,
-    hooks: boolean,
-  ): Promise<RemotingCommand> {
-    const hookList = hooks ? this.dispatcher.rpcHooks : [];
-    // Client side (RocketMQ's NettyRemotingClient.invokeImpl): before-hooks just before the
-    // write, after-hooks only when a response arrived; a hook's error fails the call.
-    const beforeError = await runBeforeHooks(hookList, channel.remoteAddress, request, channel);
-    if (beforeError) throw beforeError;
-    if (!this.asyncPermits.tryAcquire()) await this.asyncPermits.acquire(deadlineAt, signal);
-    const response = await new Promise<RemotingCommand>((resolve, reject) =>
-      this.#register(channel, request, deadlineAt, resolve, reject, undefined, signal),
-    );
-    const afterError = await runAfterHooks(hookList, channel.remoteAddress, request, response, channel);
-    if (afterError) throw afterError;
-    return response;
-  }
-
-  /**
-   * With an async permit already taken: puts the call in the response table (whose `onSettle`
-   * releases the permit when the call ends, however it ends) and writes the request. `context`
-   * is handed back to `onResponse` / `onError`. Aborting `signal` fails the call with its reason.
-   */
-  #register(
-    channel: RemotingChannel,
-    request: RemotingCommand,
-    deadlineAt: number,
-    onResponse: ResponseCallback,
-    onError: ErrorCallback,
-    context: unknown,
-    signal?: AbortSignal,
-  ): void {
-    const opaque = request.opaque;
-    const table = this.responseTable;
-    let onAbort: (() => void) | undefined;
-    if (signal !== undefined) {
-      // Only a call with a signal pays for closures: its listener must go when the call ends.
-      const abort = (): void => void table.fail(opaque, signal.reason);
-      const succeed = onResponse;
-      const fail = onError;
-      onResponse = (response, ctx) => {
-        signal.removeEventListener("abort", abort);
-        succeed(response, ctx);
-      };
-      onError = (error, ctx) => {
-        signal.removeEventListener("abort", abort);
-        fail(error, ctx);
-      };
-      onAbort = abort;
-    }
-    try {
-      const startedAt = this.#metricsOn ? monotonicNow() : 0;
-      table.add(opaque, channel, deadlineAt, onResponse, onError, context, request.code, startedAt);
-    } catch (err) {
-      // Not in the table, so onSettle will not run: give the permit back here.
-      this.asyncPermits.release();
-      onError(err as Error, context);
-      return;
-    }
-    if (signal !== undefined) {
-      // Aborted during the hooks or the permit wait: the call ends before anything is written.
-      if (signal.aborted) {
-        table.fail(opaque, signal.reason);
-        return;
-      }
-      signal.addEventListener("abort", onAbort!, { once: true });
-    }
-    if (!channel.isActive) {
-      table.fail(opaque, new ChannelClosedError(`channel to ${channel.remoteAddress} is closed`));
-      return;
-    }
-    const refused = this.refuseWrite(channel);
-    if (refused !== undefined) {
-      table.fail(opaque, refused);
-      return;
-    }
-    const cause = channel.trySend(request);
-    if (cause !== undefined) {
-      table.fail(opaque, new SendError(`send request to <${channel.remoteAddress}> failed`, { cause }));
-    }
   }
 
   /**
@@ -378,74 +209,6 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
    * without bound, RocketMQ #3651).
    */
   protected refuseWrite(_channel: RemotingChannel): Error | undefined {
-    return undefined;
-  }
-
-  /**
-   * RocketMQ's invokeOnewayImpl: the oneway flag, a oneway permit (waiting counts against
-   * `timeoutMs`), the write. The permit is held until the channel can take writes again, so
-   * unanswered oneways cannot pile up without bound in an unwritable channel. It takes a time-out,
-   * not a deadline: only a wait needs the clock, and Date.now() (~50 ns here) was 6% of the
-   * oneway benchmark's client profile.
-   */
-  protected invokeChannelOneway(
-    channel: RemotingChannel,
-    request: RemotingCommand,
-    timeoutMs: number,
-    signal: AbortSignal | undefined,
-    hooks: boolean,
-  ): Promise<void> {
-    request.markOneway();
-    // Fast path (no hooks, a permit free now): written at once and answered with a settled
-    // promise, no async frame. As async functions, this and the client's invokeOneway were ~20%
-    // of the oneway benchmark's client profile (two promises and two frames per frame sent).
-    if ((!hooks || this.dispatcher.rpcHooks.length === 0) && this.onewayPermits.tryAcquire()) {
-      const error = this.#sendOneway(channel, request);
-      return error === undefined ? SENT : Promise.reject(error);
-    }
-    return this.#invokeChannelOnewaySlow(channel, request, this.now() + timeoutMs, signal, hooks);
-  }
-
-  async #invokeChannelOnewaySlow(
-    channel: RemotingChannel,
-    request: RemotingCommand,
-    deadlineAt: number,
-    signal: AbortSignal | undefined,
-    hooks: boolean,
-  ): Promise<void> {
-    if (hooks) {
-      const hookError = await runBeforeHooks(
-        this.dispatcher.rpcHooks,
-        channel.remoteAddress,
-        request,
-        channel,
-      );
-      if (hookError) throw hookError;
-    }
-    const permits = this.onewayPermits;
-    if (!permits.tryAcquire()) await permits.acquire(deadlineAt, signal);
-    const error = this.#sendOneway(channel, request);
-    if (error !== undefined) throw error;
-  }
-
-  /** Writes a oneway request holding a permit; the permit is kept while the channel is unwritable. */
-  #sendOneway(channel: RemotingChannel, request: RemotingCommand): Error | undefined {
-    const permits = this.onewayPermits;
-    const refused = this.refuseWrite(channel);
-    if (refused !== undefined) {
-      permits.release();
-      return refused;
-    }
-    // trySend refuses a closed or closing channel too (ChannelClosedError, kept as the cause).
-    const cause = channel.trySend(request);
-    if (cause !== undefined) {
-      permits.release();
-      return new SendError(`send oneway request to <${channel.remoteAddress}> failed`, { cause });
-    }
-    if (channel.isWritable) permits.release();
-    else channel.heldOnewayPermits++;
-    // A oneway's latency is its write, done by now: counted, no clock read.
-    if (this.#metricsOn) this.#callMetrics.record(request.code, -1, "oneway", 0);
     return undefined;
   }
 
@@ -460,7 +223,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   /** @internal ChannelOwner: a response arrived on a channel. */
   onResponse(channel: RemotingChannel, response: RemotingCommand): void {
     // Matched by opaque AND channel: a peer cannot complete another connection's calls.
-    this.responseTable.complete(response, channel);
+    this.invoker.responseTable.complete(response, channel);
   }
   /** @internal ChannelOwner: a channel passed an idle threshold. */
   onChannelIdle(channel: RemotingChannel, kind: IdleKind): void {
@@ -471,13 +234,16 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     this.emit("idle", channel.remoteAddress, channel);
   }
   onChannelClosing(channel: RemotingChannel): void {
-    this.responseTable.failAll(channel, new ChannelClosedError(`channel to ${channel.remoteAddress} closed`));
+    this.invoker.responseTable.failAll(
+      channel,
+      new ChannelClosedError(`channel to ${channel.remoteAddress} closed`),
+    );
   }
   /** @internal ChannelOwner: a reply to a peer's request was written, or could not be. */
   onReplied(request: RemotingCommand, response: RemotingCommand | null, result: CallResult): void {
     if (!this.#metricsOn) return;
     // Once per run, as the arrival: a processor that answers in the run its request arrived in
-    // counts 0. A fresh performance.now() here (~60 ns) cost more than the rest of the metrics.
+    // counts 0. A fresh performance.now() here cost more than the rest of the metrics.
     const micros = (monotonicNow() - request.receivedAt) * 1000;
     this.#requestMetrics.record(request.code, response === null ? -1 : response.code, result, micros);
   }
@@ -489,7 +255,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     }
     if (diagnostics.connectionClose.hasSubscribers) diagnostics.connectionClose.publish({ channel, error });
     // failFast: every call still waiting on this channel fails now, not at its time-out (§6.8).
-    this.responseTable.failAll(
+    this.invoker.responseTable.failAll(
       channel,
       new ChannelClosedError(`channel to ${channel.remoteAddress} closed`, { cause: error }),
     );

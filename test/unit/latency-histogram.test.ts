@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { CallMetrics, MAX_METRICS_ROWS } from "../../src/call-metrics.js";
 import { LatencyHistogram } from "../../src/latency-histogram.js";
-import { CallMetrics, MAX_METRICS_ROWS } from "../../src/metrics.js";
 
 describe("LatencyHistogram", () => {
   test("empty: every percentile and the maximum are 0", () => {

@@ -1,32 +1,11 @@
 /**
- * Observability without dependencies (STYLE.md rule 12; undici `lib/core/diagnostics.js`):
- * `node:diagnostics_channel` channels named `mqwire:*`. Publishing costs one `hasSubscribers`
- * check on the hot path when nobody listens.
- *
- * ```ts
- * import diagnostics_channel from "node:diagnostics_channel";
- * diagnostics_channel.subscribe("mqwire:request", ({ channel, request }) => count(request.code));
- * ```
- *
- * And the per-code figures behind every service's `metrics()`: count, errors and a fixed
- * log-linear latency histogram (./latency-histogram.ts) per request code × response code ×
- * result, bounded in rows. They are always on: recording a call is a row compare and a bucket
- * increment, with the clock read once per synchronous run (clock.ts monotonicNow).
+ * The per-code figures behind every service's `metrics()` (and the OpenTelemetry binding): count,
+ * errors and a fixed log-linear latency histogram (./latency-histogram.ts) per request code ×
+ * response code × result, bounded in rows. Recording a call is a row compare and a bucket
+ * increment, with the clock read once per synchronous run (clock.ts monotonicNow). The
+ * diagnostics channels (`mqwire:*`) are in ./diagnostics.ts.
  */
-import diagnosticsChannel from "node:diagnostics_channel";
 import { LatencyHistogram } from "./latency-histogram.js";
-
-/** The channels mqwire publishes on, and what each message holds. */
-export const diagnostics = {
-  /** A connection was accepted or opened: `{ channel, side: "server" | "client" }`. */
-  connectionOpen: diagnosticsChannel.channel("mqwire:connection:open"),
-  /** A connection closed: `{ channel, error }` (error undefined for an orderly close). */
-  connectionClose: diagnosticsChannel.channel("mqwire:connection:close"),
-  /** A request arrived from a peer, before dispatch: `{ channel, request }`. */
-  request: diagnosticsChannel.channel("mqwire:request"),
-  /** A reply to a peer's request was written: `{ channel, request, response }`. */
-  response: diagnosticsChannel.channel("mqwire:response"),
-} as const;
 
 /**
  * How a call or a served request ended: RocketMQ 5's `result` values (RemotingMetricsConstant:

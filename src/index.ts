@@ -57,7 +57,37 @@ export {
   RPC_CALL_LATENCY,
   RPC_LATENCY,
 } from "./opentelemetry.js";
-export * from "./options.js";
+// Options: their types and DEFAULT_* values; validation (resolve*Options) stays internal.
+export {
+  DEFAULT_CHANNEL_MAX_IDLE_MS,
+  DEFAULT_CHANNEL_MAX_PENDING_REQUESTS,
+  DEFAULT_CLIENT_ASYNC_PERMITS,
+  DEFAULT_CLIENT_ONEWAY_PERMITS,
+  DEFAULT_CLOSE_GRACE_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_FRAME_TIMEOUT_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_EXT_FIELDS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_NAME_SERVER_SCAN_MS,
+  DEFAULT_PROCESSOR_CONCURRENCY,
+  DEFAULT_PROCESSOR_MAX_QUEUE,
+  DEFAULT_PROXY_PROTOCOL,
+  DEFAULT_RECONNECT_BASE_MS,
+  DEFAULT_RECONNECT_MAX_MS,
+  DEFAULT_SERVER_ASYNC_PERMITS,
+  DEFAULT_SERVER_ONEWAY_PERMITS,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_TIMEOUT_MS,
+  type RemotingClientOptions,
+  type RemotingOptions,
+  type RemotingServerOptions,
+  type ResolvedClientOptions,
+  type ResolvedRemotingOptions,
+  type ResolvedServerOptions,
+} from "./options.js";
 export { computeAclSignature, createAclSigningHook } from "./remoting/acl-hook.js";
 export {
   type AclAccount,

@@ -5,26 +5,23 @@
  */
 import { InvalidArgumentError } from "./errors.js";
 import { defaultLogger } from "./logger.js";
+import { DEFAULT_PROCESSOR_CONCURRENCY, DEFAULT_PROCESSOR_MAX_QUEUE } from "./options.js";
 import { checkInteger } from "./semaphore.js";
 
 export * from "./semaphore.js";
 
-/** Tasks running at once per processor. See {@link ConcurrencyLimiterOptions.concurrency}. */
-export const DEFAULT_CONCURRENCY = 64;
-/** Tasks queued per processor before SYSTEM_BUSY "[OVERLOAD]" (RocketMQ's bounded queues hold 10 000+). */
-export const DEFAULT_MAX_QUEUE = 10_000;
 /** Queued tasks at which the limiter reports `saturated` (then the channel stops reading). */
 export const DEFAULT_HIGH_WATER_MARK = 1024;
 
 /** Options of a {@link ConcurrencyLimiter}. */
 export interface ConcurrencyLimiterOptions<A = unknown, B = unknown> {
   /**
-   * Tasks running at once; default {@link DEFAULT_CONCURRENCY}. RocketMQ's default executor has 8
+   * Tasks running at once; default {@link DEFAULT_PROCESSOR_CONCURRENCY}. RocketMQ's default executor has 8
    * threads (`serverWorkerThreads`), but a thread blocks while a processor waits; here a waiting
    * task costs only its promise, so more may be in flight. 64 equals `serverAsyncSemaphoreValue`.
    */
   concurrency?: number;
-  /** Tasks waiting for a slot; beyond it `tryRun` returns false. Default {@link DEFAULT_MAX_QUEUE}. */
+  /** Tasks waiting for a slot; beyond it `tryRun` returns false. Default {@link DEFAULT_PROCESSOR_MAX_QUEUE}. */
   maxQueue?: number;
   /** Queued count that turns `saturated` on; default min({@link DEFAULT_HIGH_WATER_MARK}, maxQueue), at least 1. */
   highWaterMark?: number;
@@ -80,8 +77,8 @@ export class ConcurrencyLimiter<A = unknown, B = unknown> {
   };
 
   constructor(options: ConcurrencyLimiterOptions<A, B> = {}) {
-    this.concurrency = checkInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY, 1);
-    this.maxQueue = checkInteger("maxQueue", options.maxQueue ?? DEFAULT_MAX_QUEUE, 0);
+    this.concurrency = checkInteger("concurrency", options.concurrency ?? DEFAULT_PROCESSOR_CONCURRENCY, 1);
+    this.maxQueue = checkInteger("maxQueue", options.maxQueue ?? DEFAULT_PROCESSOR_MAX_QUEUE, 0);
     const high = options.highWaterMark ?? Math.max(1, Math.min(DEFAULT_HIGH_WATER_MARK, this.maxQueue));
     this.highWaterMark = checkInteger("highWaterMark", high, 1);
     this.lowWaterMark = checkInteger("lowWaterMark", options.lowWaterMark ?? Math.floor(high / 4), 0);

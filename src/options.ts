@@ -8,18 +8,37 @@ import { type Codec, DEFAULT_MAX_EXT_FIELDS, DEFAULT_MAX_HEADER_BYTES } from "./
 import type { RemotingCommand } from "./codec/remoting-command.js";
 import { LanguageCode, SerializeType } from "./codec/remoting-command.js";
 import { InvalidArgumentError } from "./errors.js";
-import {
-  DEFAULT_CLIENT_ASYNC_PERMITS,
-  DEFAULT_CLIENT_ONEWAY_PERMITS,
-  DEFAULT_SERVER_ASYNC_PERMITS,
-  DEFAULT_SERVER_ONEWAY_PERMITS,
-} from "./limiter.js";
 import { defaultLogger, type Logger } from "./logger.js";
 import type { ProxyProtocolMode } from "./transport/proxy-acceptor.js";
 import type { SocksProxyConfig } from "./transport/socks.js";
 import type { TlsClientOptions } from "./transport/tls.js";
 import type { Connector, TcpOptions } from "./transport/transport.js";
 
+/** Largest frame accepted, in bytes: 16 MiB, RocketMQ's `com.rocketmq.remoting.frameMaxLength`. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/**
+ * Smallest `maxFrameBytes` a server or client accepts: room for RocketMQ's length and
+ * header-length words and a minimal header. (A bare ProtocolEngine, codec-neutral, takes 1.)
+ */
+const MIN_REMOTING_FRAME_BYTES = 64;
+/** Time a new connection has to send enough bytes to choose a codec (Qpid: guard against silent peers). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Client async permits (`com.rocketmq.remoting.clientAsyncSemaphoreValue`). */
+export const DEFAULT_CLIENT_ASYNC_PERMITS = 65535;
+/** Client one-way permits (`com.rocketmq.remoting.clientOnewaySemaphoreValue`). */
+export const DEFAULT_CLIENT_ONEWAY_PERMITS = 65535;
+/** Server async permits (`NettyServerConfig.serverAsyncSemaphoreValue`). */
+export const DEFAULT_SERVER_ASYNC_PERMITS = 64;
+/** Server one-way permits (`NettyServerConfig.serverOnewaySemaphoreValue`). */
+export const DEFAULT_SERVER_ONEWAY_PERMITS = 256;
+/**
+ * Requests one processor runs at once (a Promise-returning processor holds its slot until it
+ * settles). RocketMQ gives most processors an 8–16 thread pool; on one event loop a slot is
+ * cheap and the limit is about fairness between codes; 64 equals `serverAsyncSemaphoreValue`.
+ */
+export const DEFAULT_PROCESSOR_CONCURRENCY = 64;
+/** Requests queued per processor before SYSTEM_BUSY "[OVERLOAD]" (RocketMQ's bounded queues hold 10 000+). */
+export const DEFAULT_PROCESSOR_MAX_QUEUE = 10_000;
 /** All-idle time after which a channel is closed: RocketMQ's 120 s on both sides. */
 export const DEFAULT_CHANNEL_MAX_IDLE_MS = 120_000;
 /** Default time-out of a call, in ms (RocketMQ's mqClientApiTimeout). */
@@ -51,14 +70,7 @@ const PROXY_PROTOCOL_MODES: readonly string[] = ["off", "optional", "required"];
  */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
-export {
-  DEFAULT_CLIENT_ASYNC_PERMITS,
-  DEFAULT_CLIENT_ONEWAY_PERMITS,
-  DEFAULT_MAX_EXT_FIELDS,
-  DEFAULT_MAX_HEADER_BYTES,
-  DEFAULT_SERVER_ASYNC_PERMITS,
-  DEFAULT_SERVER_ONEWAY_PERMITS,
-};
+export { DEFAULT_MAX_EXT_FIELDS, DEFAULT_MAX_HEADER_BYTES };
 
 /** Options shared by servers and clients. */
 export interface RemotingOptions {
@@ -145,7 +157,10 @@ export interface ResolvedRemotingOptions {
   readonly clock: Clock;
 }
 
-/** Validates one integer option; `name` goes into the error message. */
+/**
+ * Validates one integer option; `name` goes into the error message. The one integer check of
+ * every option of servers, clients and protocol engines.
+ */
 export function intOption(
   name: string,
   value: unknown,
@@ -185,7 +200,12 @@ export function resolveRemotingOptions(
     language: intOption("language", o.language, LanguageCode.JAVA, 0, 255),
     version: intOption("version", o.version, 0, -32768, 2 ** 31 - 1),
     channelMaxIdleMs: intOption("channelMaxIdleMs", o.channelMaxIdleMs, DEFAULT_CHANNEL_MAX_IDLE_MS),
-    maxFrameBytes: intOption("maxFrameBytes", o.maxFrameBytes, 16 * 1024 * 1024, 64),
+    maxFrameBytes: intOption(
+      "maxFrameBytes",
+      o.maxFrameBytes,
+      DEFAULT_MAX_FRAME_BYTES,
+      MIN_REMOTING_FRAME_BYTES,
+    ),
     maxHeaderBytes: intOption("maxHeaderBytes", o.maxHeaderBytes, DEFAULT_MAX_HEADER_BYTES, 21, 0xff_ffff),
     maxExtFields: intOption("maxExtFields", o.maxExtFields, DEFAULT_MAX_EXT_FIELDS),
     channelMaxPendingRequests: intOption(
@@ -263,7 +283,7 @@ export function resolveServerOptions(o: RemotingServerOptions = {}): ResolvedSer
       onewayPermits: DEFAULT_SERVER_ONEWAY_PERMITS,
     }),
     shutdownGraceMs: intOption("shutdownGraceMs", o.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS),
-    handshakeTimeoutMs: intOption("handshakeTimeoutMs", o.handshakeTimeoutMs, 10_000),
+    handshakeTimeoutMs: intOption("handshakeTimeoutMs", o.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS),
     maxConnections: intOption("maxConnections", o.maxConnections, DEFAULT_MAX_CONNECTIONS, 1),
     frameTimeoutMs: intOption("frameTimeoutMs", o.frameTimeoutMs, DEFAULT_FRAME_TIMEOUT_MS),
     proxyProtocol: proxyProtocolOption(o.proxyProtocol),

@@ -6,14 +6,6 @@
 import { type Clock, DeadlineTimer, systemClock } from "./clock.js";
 import { InvalidArgumentError, TimeoutError, TooManyRequestsError } from "./errors.js";
 
-/** Client async permits (`com.rocketmq.remoting.clientAsyncSemaphoreValue`). */
-export const DEFAULT_CLIENT_ASYNC_PERMITS = 65535;
-/** Client one-way permits (`com.rocketmq.remoting.clientOnewaySemaphoreValue`). */
-export const DEFAULT_CLIENT_ONEWAY_PERMITS = 65535;
-/** Server async permits (`NettyServerConfig.serverAsyncSemaphoreValue`). */
-export const DEFAULT_SERVER_ASYNC_PERMITS = 64;
-/** Server one-way permits (`NettyServerConfig.serverOnewaySemaphoreValue`). */
-export const DEFAULT_SERVER_ONEWAY_PERMITS = 256;
 /** Callers that may wait for a permit at once; Java's queue is unbounded, ours is not (STYLE §8). */
 export const DEFAULT_MAX_WAITERS = 10_000;
 export function checkInteger(name: string, value: number, min: number): number {
@@ -25,7 +17,7 @@ export function checkInteger(name: string, value: number, min: number): number {
 
 /** Options of a {@link Semaphore}. */
 export interface SemaphoreOptions {
-  /** Permits available at start (required); e.g. {@link DEFAULT_CLIENT_ASYNC_PERMITS}. */
+  /** Permits available at start (required); e.g. options.ts's DEFAULT_CLIENT_ASYNC_PERMITS. */
   permits: number;
   /** Most callers queued in `acquire` at once; default {@link DEFAULT_MAX_WAITERS}. */
   maxWaiters?: number;

@@ -1,20 +1,20 @@
 /**
- * The protocol engine's options: named defaults, validated once into a frozen value (STYLE.md
- * rule 2). Kept beside the engine so that protocol-engine.ts holds only the per-connection work.
+ * The protocol engine's options, validated once into a frozen value (STYLE.md rule 2) with the
+ * defaults and the integer check of ../options.ts. Kept beside the engine so that
+ * protocol-engine.ts holds only the per-connection work.
  */
 import { systemClock } from "../clock.js";
 import type { Codec } from "../codec/codec.js";
 import { InvalidArgumentError } from "../errors.js";
 import { defaultLogger, type Logger } from "../logger.js";
+import {
+  DEFAULT_CLOSE_GRACE_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_FRAME_BYTES,
+  intOption,
+} from "../options.js";
 import type { IdleOptions } from "../transport/transport.js";
 import { DEFAULT_MAX_SNIFF_BYTES } from "./negotiator.js";
-
-/** Largest frame accepted: 16 MiB, RocketMQ's `com.rocketmq.remoting.frameMaxLength` default. */
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
-/** Time a peer has to send enough bytes to choose a codec (Qpid: guard against silent peers). */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** Time a graceful close waits for the peer before destroying the transport. */
-export const DEFAULT_CLOSE_GRACE_MS = 3_000;
 
 /** Options of one protocol engine. */
 export interface ProtocolEngineOptions<F> {
@@ -72,16 +72,8 @@ export interface ResolvedEngineOptions<F> {
 /** Looked up per call, as systemClock does: a mocked Date reaches it. */
 const systemNow = (): number => systemClock.now();
 
-function nonNegativeInt(name: string, value: number | undefined, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${String(value)}`);
-  }
-  return value;
-}
-
 function optionalInt(name: string, value: number | undefined, min: number): number | undefined {
-  return value === undefined ? undefined : nonNegativeInt(name, value, min, min);
+  return value === undefined ? undefined : intOption(name, value, min, min);
 }
 
 /** Validates engine options once (STYLE.md rule 2) and returns a frozen copy. */
@@ -97,19 +89,19 @@ export function resolveEngineOptions<F>(options: ProtocolEngineOptions<F>): Reso
   return Object.freeze({
     codecs: Object.freeze(codecs.slice()),
     negotiate,
-    maxFrameBytes: nonNegativeInt("maxFrameBytes", options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1),
+    maxFrameBytes: intOption("maxFrameBytes", options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1),
     // The codec checks its own ranges when it makes the decoder.
     maxHeaderBytes: optionalInt("maxHeaderBytes", options.maxHeaderBytes, 1),
     maxExtFields: optionalInt("maxExtFields", options.maxExtFields, 0),
-    handshakeTimeoutMs: nonNegativeInt(
+    handshakeTimeoutMs: intOption(
       "handshakeTimeoutMs",
       options.handshakeTimeoutMs,
       DEFAULT_HANDSHAKE_TIMEOUT_MS,
     ),
-    frameTimeoutMs: nonNegativeInt("frameTimeoutMs", options.frameTimeoutMs, 0),
-    maxSniffBytes: nonNegativeInt("maxSniffBytes", options.maxSniffBytes, DEFAULT_MAX_SNIFF_BYTES, 1),
+    frameTimeoutMs: intOption("frameTimeoutMs", options.frameTimeoutMs, 0),
+    maxSniffBytes: intOption("maxSniffBytes", options.maxSniffBytes, DEFAULT_MAX_SNIFF_BYTES, 1),
     idle: options.idle === undefined ? undefined : Object.freeze({ ...options.idle }),
-    closeGraceMs: nonNegativeInt("closeGraceMs", options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS),
+    closeGraceMs: intOption("closeGraceMs", options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS),
     logger: options.logger ?? defaultLogger,
     now: options.now ?? systemNow,
   });

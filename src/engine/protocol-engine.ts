@@ -21,13 +21,7 @@ import {
 import type { FrameHandler } from "./frame-handler.js";
 import { Negotiator } from "./negotiator.js";
 
-export {
-  DEFAULT_CLOSE_GRACE_MS,
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  DEFAULT_MAX_FRAME_BYTES,
-  type ProtocolEngineOptions,
-  resolveEngineOptions,
-} from "./engine-options.js";
+export { type ProtocolEngineOptions, resolveEngineOptions } from "./engine-options.js";
 
 /** Events of a protocol engine, for its owner (channel, server registry). */
 export interface ProtocolEngineEvents<F> {

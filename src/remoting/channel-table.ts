@@ -57,11 +57,6 @@ export class ChannelTable {
     return channel?.isActive ? channel : undefined;
   }
 
-  /** True while a connect to `addr` is in progress. */
-  isConnecting(addr: string): boolean {
-    return this.#entries.get(addr)?.connecting !== undefined;
-  }
-
   /** Addresses with an entry. */
   addresses(): string[] {
     return [...this.#entries.keys()];

@@ -19,8 +19,6 @@ import type { Logger } from "../logger.js";
 import type { RemotingChannel } from "./channel.js";
 import { isPromiseLike, type RequestPipeline, type RpcHook, runAfterHooks, runBeforeHooks } from "./hooks.js";
 import {
-  DEFAULT_PROCESSOR_CONCURRENCY,
-  DEFAULT_PROCESSOR_MAX_QUEUE,
   type ProcessorFunction,
   type ProcessorOptions,
   type ProcessorResult,
@@ -36,13 +34,6 @@ interface Registration {
   readonly processor: RequestProcessor;
   /** Runs `#process(this registration, channel, request)` for each `tryRunWith(channel, request)`. */
   readonly limiter: ConcurrencyLimiter<RemotingChannel, RemotingCommand>;
-}
-
-function resolveProcessorOptions(o: ProcessorOptions = {}): { concurrency: number; maxQueue: number } {
-  return {
-    concurrency: o.concurrency ?? DEFAULT_PROCESSOR_CONCURRENCY,
-    maxQueue: o.maxQueue ?? DEFAULT_PROCESSOR_MAX_QUEUE,
-  };
 }
 
 /** `UtilAll.exceptionSimpleDesc`: "Name: message, first stack frame". */
@@ -82,15 +73,15 @@ export class Dispatcher {
   }
 
   #registration(processor: RequestProcessor | ProcessorFunction, options?: ProcessorOptions): Registration {
-    const { concurrency, maxQueue } = resolveProcessorOptions(options);
     const logger = this.#logger;
     const reg: Registration = {
       processor: toProcessor(processor),
       // One runner per registration: a request enters the limiter as (channel, request), with
       // no closure per request (see ConcurrencyLimiter.tryRunWith).
       limiter: new ConcurrencyLimiter({
-        concurrency,
-        maxQueue,
+        // The limiter applies the defaults (DEFAULT_PROCESSOR_*) and validates.
+        concurrency: options?.concurrency,
+        maxQueue: options?.maxQueue,
         onError: (err) => logger.error(`processor task failed: ${String(err)}`),
         runner: (channel: RemotingChannel, request: RemotingCommand) => this.#process(reg, channel, request),
       }),

@@ -35,16 +35,12 @@ export type ProcessorFunction = RequestProcessor["processRequest"];
 export interface ProcessorOptions {
   /**
    * Requests processed at once (a Promise-returning processor holds its slot until it settles).
-   * Default 64. RocketMQ gives most processors an 8–16 thread pool; on one event loop, a slot is
-   * cheap and the limit is about fairness between codes, not threads.
+   * Default 64 (see DEFAULT_PROCESSOR_CONCURRENCY for why).
    */
   concurrency?: number;
   /** Requests waiting for a slot before SYSTEM_BUSY "[OVERLOAD]". Default 10000. */
   maxQueue?: number;
 }
-
-export const DEFAULT_PROCESSOR_CONCURRENCY = 64;
-export const DEFAULT_PROCESSOR_MAX_QUEUE = 10_000;
 
 /** Normalises a function or object into a RequestProcessor. */
 export function toProcessor(p: RequestProcessor | ProcessorFunction): RequestProcessor {

@@ -64,7 +64,7 @@ export type SettleHook = (outcome: RemotingCommand | Error, code: number, starte
 /** One pending call; fields are nulled when it ends so a tombstone holds no closures. */
 class PendingCall {
   constructor(
-    /** Order of `add`: failAll and failEverything end calls in this order. */
+    /** Order of `add`: failAll ends calls in this order. */
     readonly seq: number,
     readonly opaque: number,
     readonly deadlineAt: number,
@@ -225,11 +225,6 @@ export class ResponseTable {
       this.#calls.values().filter((call) => call.owner === owner),
       error,
     );
-  }
-
-  /** Ends every pending call with `error` (shutdown). Returns how many. */
-  failEverything(error: Error): number {
-    return this.#failCalls(this.#calls.values(), error);
   }
 
   #failCalls(victims: PendingCall[], error: Error): number {

@@ -2,13 +2,10 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
 import type { Codec, SniffResult } from "../../src/codec/codec.js";
 import type { FrameHandler } from "../../src/engine/frame-handler.js";
-import {
-  DEFAULT_CLOSE_GRACE_MS,
-  ProtocolEngine,
-  type ProtocolEngineOptions,
-} from "../../src/engine/protocol-engine.js";
+import { ProtocolEngine, type ProtocolEngineOptions } from "../../src/engine/protocol-engine.js";
 import { ErrorCodes, isMqwireError } from "../../src/errors.js";
 import type { Logger } from "../../src/logger.js";
+import { DEFAULT_CLOSE_GRACE_MS } from "../../src/options.js";
 import type { IdleKind } from "../../src/transport/transport.js";
 import { FakeTransport } from "../helpers/fake-transport.js";
 import { lineBytes, lineCodec } from "../helpers/line-codec.js";

@@ -199,7 +199,7 @@ describe("ResponseTable", () => {
     for (const opaque of [1, 2, 3]) assert.deepEqual(rec.errors.get(opaque), [closed]);
     assert.equal(table.size, 2);
     assert.equal(table.fail(1, closed), false, "already ended");
-    assert.equal(table.failEverything(closed), 2);
+    assert.equal(table.failAll(b, closed), 2);
     for (const opaque of [4, 5]) assert.deepEqual(rec.errors.get(opaque), [closed]);
     assert.equal(table.size, 0);
     assert.equal(table.deadlineQueueLength, 0);
@@ -411,7 +411,7 @@ describe("ResponseTable", () => {
     assert.equal(logged.length, 1);
   });
 
-  test("failAll and failEverything end calls in the order they were added, whatever their opaques", () => {
+  test("failAll ends calls in the order they were added, whatever their opaques", () => {
     const clock = new FakeClock();
     const table = new ResponseTable({ clock });
     const owner = {};
@@ -431,9 +431,10 @@ describe("ResponseTable", () => {
       opaques.filter((o) => o !== 256),
     );
     order.length = 0;
+    const other = {};
     for (const opaque of opaques)
-      table.add(opaque, {}, Number.POSITIVE_INFINITY, noop, () => order.push(opaque));
-    assert.equal(table.failEverything(new Error("shutdown")), opaques.length);
+      table.add(opaque, other, Number.POSITIVE_INFINITY, noop, () => order.push(opaque));
+    assert.equal(table.failAll(other, new Error("shutdown")), opaques.length);
     assert.deepEqual(order, opaques);
     assert.equal(table.size, 0);
   });

@@ -84,8 +84,9 @@ export interface RemotingOptions {
   /**
    * `version` of commands this side creates (RocketMQ's MQVersion ordinal, 479 for 5.3.3).
    * Default 0, as RocketMQ's RemotingCommand without `rocketmq.remoting.version`. Name servers
-   * answer standard JSON routes from 401; above 475 a shutting-down server answers GO_AWAY,
-   * which mqwire's client reports as a reply with code 1500 (it does not retry it).
+   * answer standard JSON routes from 401; above 475 a shutting-down server answers GO_AWAY
+   * (code 1500), which a client retries once on a new connection unless `reconnectOnGoAway` is
+   * false (see there).
    */
   version?: number;
   /** Close a channel after this many ms with neither read nor write; 0 disables. Default 120000. */
@@ -112,7 +113,7 @@ export interface RemotingOptions {
   codec?: Codec<RemotingCommand>;
   /**
    * Per-code counts and latencies in `metrics()` (and OpenTelemetry). Default true; false saves
-   * their few tens of ns per call; connections and bytes are counted either way.
+   * their cost per call (README, "Metrics"); connections and bytes are counted either way.
    */
   metrics?: boolean;
   /**
@@ -317,8 +318,10 @@ export interface RemotingClientOptions extends RemotingOptions {
   reconnectMaxMs?: number;
   /**
    * On a GO_AWAY reply (a RocketMQ 5.x server shutting down gracefully; sent only to requests
-   * with version > 475), open a new connection and send a copy of the request once more, as
-   * RocketMQ's enableReconnectForGoAway does. Default true.
+   * with version > 475), open a new connection and send a copy of the request (new opaque, the
+   * time left) once more, as RocketMQ's enableReconnectForGoAway does; the channel that said
+   * GO_AWAY closes once its last call in flight ends, and a second GO_AWAY fails the call with
+   * MQW_ERR_SEND. False: the GO_AWAY reply is the call's response. Default true.
    */
   reconnectOnGoAway?: boolean;
   /** Scan name servers for reachability. Default true (RocketMQ's isScanAvailableNameSrv). */

@@ -8,6 +8,11 @@
  *
  * Policy stays above: idle events are forwarded, not acted on (the channel closes on all-idle, as
  * RocketMQ's `NettyConnectManageHandler.userEventTriggered` does after `IdleStateHandler` fires).
+ *
+ * Error convention: the owner's misuse throws (`send` before a codec is chosen or after close,
+ * `start` twice, bad options). Whatever the peer, the codec or the handler does wrong is caught
+ * here and ends the connection, with the error as the close reason (`handler.onClose(error)`,
+ * the `close` event) and a log line; nothing is returned as a value.
  */
 import { EventEmitter } from "node:events";
 import type { Codec, FrameDecoder, FrameSink } from "../codec/codec.js";
@@ -73,10 +78,12 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
     super();
     this.#transport = transport;
     this.#options = resolveEngineOptions(options);
-    if (this.#options.negotiate) {
+    // Not negotiating: resolveEngineOptions made sure there is exactly one codec.
+    const only = this.#options.negotiate ? undefined : this.#options.codecs[0];
+    if (only === undefined) {
       this.#negotiator = new Negotiator(this.#options.codecs, this.#options.maxSniffBytes);
     } else {
-      this.#useCodec(this.#options.codecs[0]!);
+      this.#useCodec(only);
     }
   }
 
@@ -157,6 +164,7 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
     }
     const sink = this.#sink;
     if (sink === undefined) return this.#transport.write(codec.encode(frame));
+    // biome-ignore lint/style/noNonNullAssertion: #useCodec sets #sink only for a codec with encodeInto.
     codec.encodeInto!(frame, sink);
     return this.#transport.isWritable;
   }
@@ -190,25 +198,29 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
     let frames: F[];
     try {
       let bytes = chunk;
-      if (this.#decoder === undefined) {
-        const result = this.#negotiator!.push(chunk);
+      let decoder = this.#decoder;
+      if (decoder === undefined) {
+        // No decoder yet: the negotiator is there until #useCodec replaces it.
+        const result = this.#negotiator?.push(chunk);
         if (result === undefined) return;
         this.#clearHandshakeTimer();
-        this.#useCodec(result.codec);
+        decoder = this.#useCodec(result.codec);
         this.#options.logger.debug(`mqwire: ${this.remoteAddress} speaks ${result.codec.name}`);
         this.emit("negotiated", result.codec);
         if (this.#closing) return;
         bytes = result.head;
       }
-      frames = this.#decoder!.push(bytes);
-      if (this.#options.frameTimeoutMs > 0) this.#trackPartialFrame(frames.length);
+      frames = decoder.push(bytes);
+      if (this.#options.frameTimeoutMs > 0) this.#trackPartialFrame(decoder, frames.length);
     } catch (err) {
       this.#fail(asError(err), "refused input", "warn");
       return;
     }
+    // biome-ignore lint/style/noNonNullAssertion: start() sets #handler before it attaches #onData.
     const handler = this.#handler!;
     try {
       for (let i = 0; i < frames.length; i++) {
+        // biome-ignore lint/style/noNonNullAssertion: i < frames.length.
         handler.onFrame(frames[i]!);
         // The handler may close or destroy the engine from inside onFrame.
         if (this.#closing) return;
@@ -229,7 +241,7 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
   };
 
   readonly #onIdle = (kind: IdleKind): void => {
-    if (!this.#closing) this.#handler!.onIdle(kind);
+    if (!this.#closing) this.#handler?.onIdle(kind);
   };
 
   readonly #onTransportClose = (error: Error | undefined): void => {
@@ -262,8 +274,8 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
    * completed frames (what is left began in it) or none was pending; nothing while the same
    * frame keeps arriving, and nothing at all when the decoder holds no partial frame.
    */
-  #trackPartialFrame(completed: number): void {
-    if (this.#decoder!.bufferedBytes === 0) {
+  #trackPartialFrame(decoder: FrameDecoder<F>, completed: number): void {
+    if (decoder.bufferedBytes === 0) {
       this.#frameStartedAt = 0;
       return;
     }
@@ -284,7 +296,8 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
     this.#fail(this.#negotiator.timeout(this.#options.handshakeTimeoutMs), "handshake deadline", "warn");
   };
 
-  #useCodec(codec: Codec<F>): void {
+  /** Switches to `codec` for good and returns its decoder. */
+  #useCodec(codec: Codec<F>): FrameDecoder<F> {
     this.#codec = codec;
     const t = this.#transport;
     this.#sink =
@@ -295,9 +308,11 @@ export class ProtocolEngine<F> extends EventEmitter<ProtocolEngineEvents<F>> {
     const decoder = codec.createDecoder({ maxFrameBytes, maxHeaderBytes, maxExtFields });
     this.#decoder = decoder;
     if (decoder.readBuffer !== undefined && t.setReadTarget !== undefined) {
+      // biome-ignore lint/style/noNonNullAssertion: checked just above; the closure loses the narrowing.
       t.setReadTarget(() => decoder.readBuffer!());
     }
     this.#negotiator = undefined;
+    return decoder;
   }
 
   /**

@@ -38,9 +38,9 @@ export function computeAclSignature(
 ): string {
   const hmac = createHmac("sha1", secretKey);
   if (extFields !== null) {
-    const keys = Array.from(extFields.keys()).sort(compareUtf16);
-    for (const key of keys) {
-      if (key !== ACL_SIGNATURE) hmac.update(extFields.get(key)!, "utf8");
+    const fields = Array.from(extFields).sort(([a], [b]) => compareUtf16(a, b));
+    for (const [key, value] of fields) {
+      if (key !== ACL_SIGNATURE) hmac.update(value, "utf8");
     }
   }
   if (body !== null && body.length > 0) hmac.update(body);

@@ -196,7 +196,7 @@ export function withDeadline<T>(
     };
     const onAbort = (): void => {
       settle();
-      reject(signal!.reason);
+      reject(signal?.reason);
     };
     const timer = new DeadlineTimer(
       deadlineAt,

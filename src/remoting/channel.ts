@@ -52,7 +52,7 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
    * ChannelWrapper.lastResponseTime): the transport's read time, so no clock call per response.
    */
   lastResponseAt = 0;
-  /** @internal Oneway permits held until this channel drains or closes (RemotingService). */
+  /** @internal Oneway permits held until this channel drains or closes (Invoker). */
   heldOnewayPermits = 0;
   /**
    * True once the peer sent a request newer than V5_3_1: it understands GO_AWAY, so a
@@ -222,8 +222,8 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   // FrameHandler
   onFrame(command: RemotingCommand): void {
     if (command.isResponse) {
-      // No Date.now() per response (~30 ns, half of the client profile's 3% in the clock): the
-      // transport stamps every read, and this frame came out of the latest one.
+      // No clock read per response: the transport stamps every read, and this frame came out of
+      // the latest one.
       this.lastResponseAt = this.#transport.lastReadAt;
       this.#owner.onResponse(this, command);
     } else this.#owner.onRequest(this, command);

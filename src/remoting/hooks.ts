@@ -140,7 +140,8 @@ function runHooks(
   for (let i = from; i < hooks.length; i++) {
     let result: unknown;
     try {
-      const hook = hooks[i]!;
+      const hook = hooks[i];
+      if (hook === undefined) continue; // never: i < hooks.length
       result = after
         ? hook.doAfterResponse(remoteAddr, request, response, channel)
         : hook.doBeforeRequest(remoteAddr, request, channel);

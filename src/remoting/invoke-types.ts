@@ -68,8 +68,8 @@ export function runCallback(
   logger: Logger,
 ): void {
   try {
-    if (error === null) callback.operationSucceed?.(response!);
-    else callback.operationFail?.(error);
+    if (error !== null) callback.operationFail?.(error);
+    else if (response !== null) callback.operationSucceed?.(response);
     callback.operationComplete?.(response, error);
   } catch (err) {
     logger.warn(`invoke callback threw: ${String(err)}`);

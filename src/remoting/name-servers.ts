@@ -13,7 +13,11 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
+    const a = out[i];
+    const b = out[j];
+    if (a === undefined || b === undefined) continue; // never: i and j are within [0, out.length)
+    out[i] = b;
+    out[j] = a;
   }
   return out;
 }
@@ -113,7 +117,8 @@ export class NameServers {
       if (this.#clock.now() >= deadlineAt)
         throw new TimeoutError("connecting to a name server used up the call's time-out");
       this.#index = (this.#index + 1) | 0;
-      const addr = this.#list[Math.abs(this.#index) % size]!;
+      const addr = this.#list[Math.abs(this.#index) % size];
+      if (addr === undefined) continue; // never: size is the list's length
       try {
         const channel = await this.#links.connect(addr, deadlineAt, signal);
         this.#chosen = addr;

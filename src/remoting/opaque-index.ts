@@ -5,9 +5,9 @@
  * consecutive values and nearly all land in their own slot.
  *
  * Why not a Map alone: with 64 calls in flight on one connection the Map's add / get / delete
- * cycle measured ~50 ns a call, and its backing store, rehashed as deleted entries pile up, was
- * ~56 B of garbage a call (a sampling heap profile of the echo benchmark's client); a slot array
- * is a load, a compare and a store.
+ * cycle and the garbage of its rehashed backing store showed in the client's profiles (figures:
+ * bench/history/2026-12-06-figures-from-code-comments-remoting.md); a slot array is a load, a
+ * compare and a store.
  */
 
 /** What the index stores: anything with its opaque. */
@@ -26,8 +26,7 @@ const SHRINK_ABOVE_SLOTS = 4096;
  * memory; lookups match the entry's own opaque, so any number, colliding or not, is found.
  */
 export class OpaqueIndex<T extends Keyed> {
-  // Filled by Array.from, not `new Array(n)`: a packed array, whose loads skip V8's hole check
-  // (add + complete measured ~90 ns against ~80 ns, Date.now included).
+  // Filled by Array.from, not `new Array(n)`: a packed array, whose loads skip V8's hole check.
   #slots: (T | undefined)[] = Array.from({ length: INITIAL_SLOTS }, () => undefined);
   #mask = INITIAL_SLOTS - 1;
   /** Entries whose slot held another opaque when they were added. */

@@ -244,21 +244,6 @@ export class RemotingCommand {
     return command;
   }
 
-  /**
-   * A response to `request`: its opaque and serialize type, the response bit set. This is what
-   * RocketMQ 4.9's `writeResponse` does (5.x stopped mirroring the serialize type; JSON-only
-   * peers need the mirror, so mqwire keeps it).
-   */
-  static responseTo(request: RemotingCommand, code: number, remark: string | null = null): RemotingCommand {
-    return new RemotingCommand({
-      code,
-      remark,
-      opaque: request.opaque,
-      flag: FLAG_RESPONSE,
-      serializeType: request.serializeType,
-    });
-  }
-
   /** True when the response flag is set. */
   get isResponse(): boolean {
     return (this.flag & FLAG_RESPONSE) !== 0;
@@ -266,11 +251,6 @@ export class RemotingCommand {
   /** True when the oneway flag is set: no response is expected. */
   get isOneway(): boolean {
     return (this.flag & FLAG_ONEWAY) !== 0;
-  }
-  /** Sets the response flag; returns this. */
-  markResponse(): this {
-    this.flag |= FLAG_RESPONSE;
-    return this;
   }
   /** Sets the oneway flag; returns this. */
   markOneway(): this {

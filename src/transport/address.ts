@@ -83,18 +83,6 @@ export function formatAddress(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** Formats a parsed address back into the string form {@link parseAddress} accepts. */
-export function formatParsedAddress(addr: ParsedAddress): string {
-  switch (addr.kind) {
-    case "tcp":
-      return formatAddress(addr.host, addr.port);
-    case "unix":
-      return `${UNIX_PREFIX}${addr.path}`;
-    case "memory":
-      return `${MEMORY_PREFIX}${addr.name}`;
-  }
-}
-
 /**
  * What a PROXY protocol header said about a connection (proxy-acceptor.ts): `remote` of the
  * EndpointNames is then the real client, and this names the proxy that relayed it.

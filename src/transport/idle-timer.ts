@@ -15,8 +15,6 @@ import { type Clock, MAX_TIMER_DELAY_MS, systemClock } from "../clock.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { IdleKind, IdleOptions } from "./transport.js";
 
-export { type Clock, MAX_TIMER_DELAY_MS, systemClock };
-
 /** Where the idle timer reads activity times (the transport). */
 export interface ActivitySource {
   readonly lastReadAt: number;
@@ -157,38 +155,4 @@ export class IdleTimer {
       this.#onIdle(kind);
     }
   }
-}
-
-/** A cancellable one-shot deadline (handshake deadlines, bounded close). */
-export interface Deadline {
-  /** Absolute epoch ms at which it fires. */
-  readonly at: number;
-  /** Cancels it; idempotent, harmless after it fired. */
-  cancel(): void;
-}
-
-/**
- * Calls `onExpire` once after `delayMs` unless cancelled first. The timer is ref'd: it keeps the
- * process alive only until it fires or is cancelled, which its owner does on close.
- */
-export function startDeadline(delayMs: number, onExpire: () => void, clock: Clock = systemClock): Deadline {
-  if (!Number.isFinite(delayMs) || delayMs < 0) {
-    throw new InvalidArgumentError(`delayMs must be a finite number >= 0, got ${String(delayMs)}`);
-  }
-  let handle: unknown = clock.setTimeout(
-    () => {
-      handle = undefined;
-      onExpire();
-    },
-    Math.min(delayMs, MAX_TIMER_DELAY_MS),
-  );
-  return {
-    at: clock.now() + delayMs,
-    cancel() {
-      if (handle !== undefined) {
-        clock.clearTimeout(handle);
-        handle = undefined;
-      }
-    },
-  };
 }

@@ -19,9 +19,10 @@ import type { X509Certificate } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
 import { TLSSocket } from "node:tls";
+import { type Clock, systemClock } from "../clock.js";
 import { InvalidArgumentError, TimeoutError } from "../errors.js";
 import { endpointsOf, type ProxiedEndpoints } from "./address.js";
-import { type Clock, IdleTimer, systemClock } from "./idle-timer.js";
+import { IdleTimer } from "./idle-timer.js";
 import {
   BATCH_SLAB_BYTES,
   claimSlab,

@@ -32,7 +32,8 @@ describe("mqwire call with RocketMQ code names", () => {
     remark: string | null = null,
   ) => {
     seen.push({ code: request.code, topic: request.extFields?.get("topic") });
-    const response = RemotingCommand.responseTo(request, code, remark);
+    const response = RemotingCommand.createResponse(code, remark);
+    response.opaque = request.opaque;
     response.body = body === null ? null : Buffer.from(body);
     return response;
   };

@@ -82,7 +82,11 @@ function serverOptions(extra: Partial<ProtocolEngineOptions<Frame>> = {}): Proto
 function answering(engine: ProtocolEngine<Frame>, handler: Collector<Frame>): void {
   handler.onFrameHook = (frame) => {
     if (typeof frame === "string") engine.send(frame.toUpperCase());
-    else engine.send(RemotingCommand.responseTo(frame, 0, `ok ${frame.code}`));
+    else {
+      const response = RemotingCommand.createResponse(0, `ok ${frame.code}`);
+      response.opaque = frame.opaque;
+      engine.send(response);
+    }
   };
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ErrorCodes } from "../../src/errors.js";
-import { formatAddress, formatParsedAddress, parseAddress } from "../../src/transport/address.js";
+import { formatAddress, parseAddress } from "../../src/transport/address.js";
 
 describe("parseAddress", () => {
   test("host:port", () => {
@@ -73,8 +73,8 @@ describe("formatAddress", () => {
   test("re-adds brackets for IPv6 and round-trips", () => {
     assert.equal(formatAddress("::1", 9876), "[::1]:9876");
     assert.equal(formatAddress("127.0.0.1", 1), "127.0.0.1:1");
-    for (const s of ["[::1]:9876", "127.0.0.1:10911", "unix:/tmp/x.sock", "memory://n"]) {
-      assert.equal(formatParsedAddress(parseAddress(s)), s);
-    }
+    const parsed = parseAddress("[::1]:9876");
+    assert.ok(parsed.kind === "tcp");
+    assert.equal(formatAddress(parsed.host, parsed.port), "[::1]:9876");
   });
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import type { Clock } from "../../src/clock.js";
 import { ErrorCodes } from "../../src/errors.js";
-import { type Clock, IdleTimer, startDeadline } from "../../src/transport/idle-timer.js";
+import { IdleTimer } from "../../src/transport/idle-timer.js";
 import type { IdleKind } from "../../src/transport/transport.js";
 
 /** A hand-driven clock: timers run only inside advance(), in deadline order. */
@@ -188,35 +189,5 @@ describe("IdleTimer", () => {
     for (const bad of [{ readerIdleMs: -1 }, { writerIdleMs: 1.5 }, { allIdleMs: Number.NaN }]) {
       assert.throws(() => new IdleTimer(a, () => {}, bad, clock), { code: ErrorCodes.INVALID_ARGUMENT });
     }
-  });
-});
-
-describe("startDeadline", () => {
-  test("fires once at the deadline", () => {
-    const clock = new FakeClock();
-    let fired = 0;
-    const d = startDeadline(100, () => fired++, clock);
-    assert.equal(d.at, clock.t + 100);
-    clock.advance(99);
-    assert.equal(fired, 0);
-    clock.advance(1000);
-    assert.equal(fired, 1);
-    d.cancel();
-    assert.equal(clock.timers.size, 0);
-  });
-
-  test("cancel() before the deadline: never fires, no timer left", () => {
-    const clock = new FakeClock();
-    let fired = 0;
-    const d = startDeadline(100, () => fired++, clock);
-    d.cancel();
-    d.cancel();
-    assert.equal(clock.timers.size, 0);
-    clock.advance(1000);
-    assert.equal(fired, 0);
-  });
-
-  test("invalid delay throws MQW_ERR_INVALID_ARGUMENT", () => {
-    assert.throws(() => startDeadline(-1, () => {}), { code: ErrorCodes.INVALID_ARGUMENT });
   });
 });

@@ -7,15 +7,16 @@ import { type Clock, systemClock } from "./clock.js";
 import { type Codec, DEFAULT_MAX_EXT_FIELDS, DEFAULT_MAX_HEADER_BYTES } from "./codec/codec.js";
 import type { RemotingCommand } from "./codec/remoting-command.js";
 import { LanguageCode, SerializeType } from "./codec/remoting-command.js";
+import { DEFAULT_MAX_FRAME_BYTES } from "./codec/rocketmq-codec.js";
 import { InvalidArgumentError } from "./errors.js";
 import { defaultLogger, type Logger } from "./logger.js";
 import type { ProxyProtocolMode } from "./transport/proxy-acceptor.js";
+import { DEFAULT_CLOSE_GRACE_MS } from "./transport/socket-transport.js";
 import type { SocksProxyConfig } from "./transport/socks.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "./transport/tcp.js";
 import type { TlsClientOptions } from "./transport/tls.js";
 import type { Connector, TcpOptions } from "./transport/transport.js";
 
-/** Largest frame accepted, in bytes: 16 MiB, RocketMQ's `com.rocketmq.remoting.frameMaxLength`. */
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 /**
  * Smallest `maxFrameBytes` a server or client accepts: room for RocketMQ's length and
  * header-length words and a minimal header. (A bare ProtocolEngine, codec-neutral, takes 1.)
@@ -43,8 +44,6 @@ export const DEFAULT_PROCESSOR_MAX_QUEUE = 10_000;
 export const DEFAULT_CHANNEL_MAX_IDLE_MS = 120_000;
 /** Default time-out of a call, in ms (RocketMQ's mqClientApiTimeout). */
 export const DEFAULT_TIMEOUT_MS = 3_000;
-/** RocketMQ's connectTimeoutMillis. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
 /** Requests one channel may have in processing before its socket stops being read. */
 export const DEFAULT_CHANNEL_MAX_PENDING_REQUESTS = 1_024;
 /** First reconnect back-off after a failed connect, in ms (doubles per failure, ±20% jitter). */
@@ -55,8 +54,6 @@ export const DEFAULT_RECONNECT_MAX_MS = 10_000;
 export const DEFAULT_NAME_SERVER_SCAN_MS = 3_000;
 /** Grace of a graceful server shutdown, in ms. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
-/** Bounded final write of a closing channel, in ms. */
-export const DEFAULT_CLOSE_GRACE_MS = 3_000;
 /** Time a server gives one frame from its first byte to its last, in ms. */
 export const DEFAULT_FRAME_TIMEOUT_MS = 60_000;
 /** PROXY protocol headers are not read unless asked for (the spec: never guess, configure). */
@@ -70,7 +67,15 @@ const PROXY_PROTOCOL_MODES: readonly string[] = ["off", "optional", "required"];
  */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
-export { DEFAULT_MAX_EXT_FIELDS, DEFAULT_MAX_HEADER_BYTES };
+// Defaults that the codec and the transports apply on their own are declared there, below this
+// module, and re-exported here: each is written once, and this is where users find them all.
+export {
+  DEFAULT_CLOSE_GRACE_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_MAX_EXT_FIELDS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_HEADER_BYTES,
+};
 
 /** Options shared by servers and clients. */
 export interface RemotingOptions {

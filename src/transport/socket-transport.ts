@@ -37,8 +37,8 @@ import type { IdleKind, IdleOptions, Transport } from "./transport.js";
 export const DEFAULT_WRITE_HIGH_WATER_MARK_BYTES = 64 * 1024;
 /** Default low-water mark of queued output, in bytes (Netty's WriteBufferWaterMark: 32 KiB). */
 export const DEFAULT_WRITE_LOW_WATER_MARK_BYTES = 32 * 1024;
-/** Default grace of `end()` before the stream is destroyed, in ms. */
-export const DEFAULT_END_GRACE_MS = 3000;
+/** Bounded final write of a closing channel: the grace of `end()` before the stream is destroyed, in ms. */
+export const DEFAULT_CLOSE_GRACE_MS = 3000;
 /** Chunks up to this many bytes are copied into one Buffer with their small neighbours (see file TSDoc). */
 export const COALESCE_COPY_MAX_BYTES = 512;
 
@@ -294,7 +294,7 @@ export class SocketTransport extends EventEmitter implements Transport {
     s.uncork();
   }
 
-  end(graceMs = DEFAULT_END_GRACE_MS): void {
+  end(graceMs = DEFAULT_CLOSE_GRACE_MS): void {
     if (this.#ending || this.#closed) return;
     if (!Number.isFinite(graceMs) || graceMs < 0) {
       throw new InvalidArgumentError(`graceMs must be a finite number >= 0, got ${String(graceMs)}`);

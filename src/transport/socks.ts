@@ -15,11 +15,10 @@ import type { Duplex } from "node:stream";
 import { SocksClient } from "socks";
 import { ConnectError, InvalidArgumentError } from "../errors.js";
 import { parseAddress, type TcpAddress } from "./address.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "./tcp.js";
 import { checkPositiveMs, failOpen, openDeadline, type TlsClientOptions, TlsConnector } from "./tls.js";
 import type { Address, Connector } from "./transport.js";
 
-/** Connect time-out: RocketMQ's `connectTimeoutMillis` default, 3000 ms. */
-export const DEFAULT_SOCKS_CONNECT_TIMEOUT_MS = 3000;
 /** The key that matches every target, host names included (RocketMQ `RemotingHelper.DEFAULT_CIDR_ALL`). */
 export const CIDR_ALL = "0.0.0.0/0";
 /** RFC 1929 caps user name and password at 255 bytes each. */
@@ -178,7 +177,7 @@ export class SocksConnector implements Connector {
     this.#timeoutMs = checkPositiveMs(
       "connectTimeoutMs",
       options.connectTimeoutMs,
-      DEFAULT_SOCKS_CONNECT_TIMEOUT_MS,
+      DEFAULT_CONNECT_TIMEOUT_MS,
     );
     const plain: Connector = { open: (target, signal) => this.#openPlain(target, signal) };
     this.#tls =

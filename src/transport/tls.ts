@@ -17,11 +17,8 @@ import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
 import { ConnectError, InvalidArgumentError, MqwireError, TimeoutError } from "../errors.js";
 import { endpointsOf, parseAddress, tagEndpoints } from "./address.js";
-import { TcpConnector } from "./tcp.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, TcpConnector } from "./tcp.js";
 import type { Address, Connector } from "./transport.js";
-
-/** Client connect + handshake time-out: RocketMQ's `connectTimeoutMillis` default, 3000 ms. */
-export const DEFAULT_TLS_CONNECT_TIMEOUT_MS = 3000;
 
 /** Client TLS options (RocketMQ's `tls.client.*`). */
 export interface TlsClientOptions {
@@ -110,7 +107,7 @@ export function resolveTlsClientOptions(
     }),
     servername: o.servername,
     rejectUnauthorized: checkBoolean("rejectUnauthorized", o.rejectUnauthorized, true),
-    connectTimeoutMs: checkPositiveMs("connectTimeoutMs", o.connectTimeoutMs, DEFAULT_TLS_CONNECT_TIMEOUT_MS),
+    connectTimeoutMs: checkPositiveMs("connectTimeoutMs", o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
   });
   resolvedOptions.add(result);
   return result;

@@ -81,7 +81,7 @@ export class DeadlineTimer {
  * that forgets the reading, so every later call before that microtask gets the same value. The
  * 64 calls a pipelined client makes from the responses of one socket read share one reading;
  * Node's own timers work the same way (`setTimeout` counts from the event loop's cached time).
- * Each server and client builds its own reader from its {@link Clock} ({@link callClock}).
+ * Each server and client builds its own reader from its {@link Clock} (`callClock`).
  */
 export function oncePerRun(read: () => number): () => number {
   let value = 0;

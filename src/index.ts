@@ -11,7 +11,7 @@ export {
   MAX_METRICS_ROWS,
   type MetricsSnapshot,
 } from "./call-metrics.js";
-export { type Clock, systemClock } from "./clock.js";
+export { type Clock, oncePerRun, systemClock } from "./clock.js";
 export type { Codec, DecoderLimits, FrameDecoder, SniffResult } from "./codec/codec.js";
 export { jsonObjectKeyOrder } from "./codec/fastjson.js";
 export { jsonHeaderText } from "./codec/json-header.js";

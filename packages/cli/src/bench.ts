@@ -22,6 +22,7 @@ import { build } from "hdr-histogram-js";
 import {
   InteropCode,
   isMqwireError,
+  oncePerRun,
   parseSerializeType,
   RemotingClient,
   type RemotingCommand,
@@ -114,24 +115,10 @@ class Window {
 /**
  * performance.now() once per synchronous run: the responses of one socket read completed at the
  * same moment, and the calls they start leave in one write. The raw baseline's client takes its
- * timestamps the same way, once per read and once per write; two performance.now() calls per
- * call were 4% of this generator's profile at 8 connections. The first call reads and queues a
- * microtask that forgets the reading (the library's internal `oncePerRun`, kept here so the CLI
- * needs only mqwire's public API).
+ * timestamps the same way, once per read and once per write, and a reading per call showed in
+ * this generator's profile.
  */
-let runNowValue = 0;
-let runNowValid = false;
-const runNowExpire = (): void => {
-  runNowValid = false;
-};
-function runNow(): number {
-  if (!runNowValid) {
-    runNowValue = performance.now();
-    runNowValid = true;
-    queueMicrotask(runNowExpire);
-  }
-  return runNowValue;
-}
+const runNow = oncePerRun(() => performance.now());
 
 /**
  * One call slot of the async mode: its own InvokeCallback, reused for every call it makes, so the

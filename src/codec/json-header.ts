@@ -9,6 +9,7 @@ import { type RawBuffer, writeAscii } from "./byte-strings.js";
 import { DEFAULT_MAX_EXT_FIELDS } from "./codec.js";
 import { fastjsonQuote, isPlainJsonString, javaWellFormed, jsonObjectKeyOrder } from "./fastjson.js";
 import { JsonHeaderScanner } from "./json-header-parser.js";
+import { type JsonHeaderTemplate, JsonHeaderTemplates, REMARK_OPEN } from "./json-header-template.js";
 import {
   LanguageCode,
   languageFromName,
@@ -44,38 +45,29 @@ export function jsonHeaderText(cmd: RemotingCommand): string {
   return `${text},"serializeTypeCurrentRPC":"JSON","version":${cmd.version}}`;
 }
 
-// The constant pieces of `jsonHeaderText`'s output, as bytes, for the direct writer below.
-const ascii = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "latin1"));
-const OPEN_CODE = ascii('{"code":');
-const OPEN_EXT = ascii(',"extFields":{');
-const FLAG = ascii(',"flag":');
-/** `,"language":"JAVA"` and so on, by code; undefined for a code without a name (omitted). */
-const LANGUAGE: readonly (Uint8Array | undefined)[] = Array.from({ length: 256 }, (_, code) => {
-  const name = languageName(code);
-  return name === undefined ? undefined : ascii(`,"language":"${name}"`);
-});
-const OPAQUE = ascii(',"opaque":');
-const OPEN_REMARK = ascii(',"remark":"');
-const TAIL_VERSION = ascii(',"serializeTypeCurrentRPC":"JSON","version":');
+/** 10^1 .. 10^9: an int32's digits are counted by comparisons, not divisions (once per opaque). */
+const POWERS_OF_TEN = [1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9] as const;
 
 /** Characters of an int32 in decimal, sign included (-0 is "0", as `${-0}`). */
 function decimalLength(n: number): number {
-  let len = n < 0 ? 2 : 1;
-  for (let v = n < 0 ? -n : n; v >= 10; v = Math.floor(v / 10)) len++;
-  return len;
+  const v = n < 0 ? -n : n;
+  let len = 1;
+  // biome-ignore lint/style/noNonNullAssertion: in bounds, len - 1 < 9
+  while (len < 10 && v >= POWERS_OF_TEN[len - 1]!) len++;
+  return n < 0 ? len + 1 : len;
 }
 
 /** Writes the int32 `n` in decimal (`len` from decimalLength) at `o`; returns the offset after it. */
 function writeDecimal(buf: Buffer, o: number, n: number, len: number): number {
   const end = o + len;
-  let v = n;
+  let v = n >>> 0; // as uint32, so that `/ 10 >>> 0` divides as integers (-2^31 negated fits)
   if (n < 0) {
     buf[o] = 0x2d; // -
-    v = -n;
+    v = -n >>> 0;
   }
   let p = end;
   do {
-    const q = Math.floor(v / 10);
+    const q = (v / 10) >>> 0;
     buf[--p] = 0x30 + (v - q * 10);
     v = q;
   } while (v > 0);
@@ -87,33 +79,31 @@ const MAX_HEADER_BYTES = 0xff_ffff;
 
 /**
  * The plain JSON header encoder: `jsonHeaderText(cmd)`'s bytes written straight into memory
- * sized first, for headers whose strings are ASCII and need no escaping (nearly all). Sizing
- * first, then copying constant fragments and ASCII strings, spares building the header as a
- * string (a dozen concatenations, a regex test per string, a byte count and a write of the
- * flattened result). {@link measure} sizes a command's header, or refuses it; {@link write}
- * writes it (or {@link discard} drops it). One object serves any number of encodes (a codec
- * keeps one; nothing is allocated per frame), one at a time: between measure and write it is
- * {@link busy}, and an encode that starts then (from code run by a sink's `claim`) must take a
- * fresh one.
+ * sized first, for headers whose strings are ASCII and need no escaping (nearly all). The
+ * constant parts come from the command's shape ({@link JsonHeaderTemplate}: a few `buf.set`
+ * calls), the opaque as digits, the remark and extFields as ASCII. {@link measure} sizes a
+ * command's header, or refuses it; {@link write} writes it (or {@link discard} drops it). One
+ * object serves any number of encodes (a codec keeps one; nothing is allocated per frame but a
+ * shape's template, once), one at a time: between measure and write it is {@link busy}, and an
+ * encode that starts then (from code run by a sink's `claim`) must take a fresh one, which may
+ * share this one's templates (they are immutable).
  */
 export class JsonHeaderPass {
+  readonly #templates: JsonHeaderTemplates;
   /** The extFields entries measure kept for write (key, value, key, ...). */
   readonly #entries: string[] = [];
   #entryCount = 0;
-  #codeLen = 0;
-  #flagLen = 0;
   #opaqueLen = 0;
-  #versionLen = 0;
   // The measured command's fields, copied: code run between measure and write (a sink's claim)
   // may change the command, not the header measured.
-  #code = 0;
-  #flag = 0;
+  #template: JsonHeaderTemplate | null = null;
   #opaque = 0;
-  #version = 0;
-  #language: Uint8Array | undefined = undefined;
   #remark: string | null = null;
-  #hasExtFields = false;
   #busy = false;
+
+  constructor(templates: JsonHeaderTemplates = new JsonHeaderTemplates()) {
+    this.#templates = templates;
+  }
 
   /** True between {@link measure} and {@link write} or {@link discard}. */
   get busy(): boolean {
@@ -127,27 +117,17 @@ export class JsonHeaderPass {
    */
   measure(cmd: RemotingCommand): number {
     if (this.#busy) throw new InvalidArgumentError("JsonHeaderPass is busy");
-    // Numbers as digits written straight into the buffer: as fast as V8's cached NumberToString
-    // through a template, without a string per field for the GC (the opaque's is new every time).
-    const { code, flag, opaque, version } = cmd;
-    const codeLen = decimalLength(code);
-    const flagLen = decimalLength(flag);
-    const opaqueLen = decimalLength(opaque);
-    const versionLen = decimalLength(version);
-    const language = LANGUAGE[cmd.language];
     const remark = cmd.remark;
-    let bytes = OPEN_CODE.length + codeLen + FLAG.length + flagLen + OPAQUE.length + opaqueLen;
-    bytes += TAIL_VERSION.length + versionLen + 1;
-    if (language !== undefined) bytes += language.length;
-    if (remark != null) {
-      if (!isPlainJsonString(remark)) return -1;
-      bytes += OPEN_REMARK.length + remark.length + 1;
-    }
-    const entries = this.#entries;
+    if (remark != null && !isPlainJsonString(remark)) return -1;
     const ext = cmd.extFields;
+    // Digits written straight into the buffer: no string per opaque for the GC.
+    const opaque = cmd.opaque;
+    const opaqueLen = decimalLength(opaque);
+    let bytes = opaqueLen;
+    if (remark != null) bytes += REMARK_OPEN.length + remark.length + 1;
+    const entries = this.#entries;
     let count = 0;
     if (ext !== null) {
-      bytes += OPEN_EXT.length + 1;
       for (const [key, value] of ext) {
         if (value == null) continue;
         if (!isPlainJsonString(key) || !isPlainJsonString(value)) {
@@ -160,22 +140,17 @@ export class JsonHeaderPass {
       }
       if (count > 0) bytes -= 1; // no comma after the last entry
     }
+    const template = this.#templates.get(cmd.code, cmd.flag, cmd.language, cmd.version, ext !== null);
+    bytes += template.fixedBytes;
     if (bytes > MAX_HEADER_BYTES) {
       entries.fill("", 0, count);
       return -1;
     }
     this.#entryCount = count;
-    this.#codeLen = codeLen;
-    this.#flagLen = flagLen;
     this.#opaqueLen = opaqueLen;
-    this.#versionLen = versionLen;
-    this.#code = code;
-    this.#flag = flag;
     this.#opaque = opaque;
-    this.#version = version;
-    this.#language = language;
+    this.#template = template;
     this.#remark = remark;
-    this.#hasExtFields = ext !== null;
     this.#busy = true;
     return bytes;
   }
@@ -185,6 +160,7 @@ export class JsonHeaderPass {
     this.#entries.fill("", 0, this.#entryCount);
     this.#entryCount = 0;
     this.#remark = null;
+    this.#template = null;
     this.#busy = false;
   }
 
@@ -193,18 +169,20 @@ export class JsonHeaderPass {
    * size it returned. Returns the offset after the header.
    */
   write(buf: Buffer, o: number): number {
-    if (!this.#busy) throw new InvalidArgumentError("JsonHeaderPass.write without measure");
+    const template = this.#template;
+    if (!this.#busy || template === null)
+      throw new InvalidArgumentError("JsonHeaderPass.write without measure");
     const entries = this.#entries;
     const count = this.#entryCount;
     const remark = this.#remark;
     this.#busy = false;
     this.#entryCount = 0;
     this.#remark = null;
-    buf.set(OPEN_CODE, o);
-    o = writeDecimal(buf, o + OPEN_CODE.length, this.#code, this.#codeLen);
-    if (this.#hasExtFields) {
-      buf.set(OPEN_EXT, o);
-      o += OPEN_EXT.length;
+    this.#template = null;
+    const head = template.head;
+    buf.set(head, o);
+    o += head.length;
+    if (template.hasExtFields) {
       for (let i = 0; i < count; i += 2) {
         if (i > 0) buf[o++] = 0x2c; // ,
         buf[o++] = 0x22; // "
@@ -218,26 +196,19 @@ export class JsonHeaderPass {
         buf[o++] = 0x22;
         entries[i] = entries[i + 1] = ""; // hold no caller strings past this call
       }
-      buf[o++] = 0x7d; // }
+      const mid = template.mid;
+      buf.set(mid, o);
+      o += mid.length;
     }
-    buf.set(FLAG, o);
-    o = writeDecimal(buf, o + FLAG.length, this.#flag, this.#flagLen);
-    const language = this.#language;
-    if (language !== undefined) {
-      buf.set(language, o);
-      o += language.length;
-    }
-    buf.set(OPAQUE, o);
-    o = writeDecimal(buf, o + OPAQUE.length, this.#opaque, this.#opaqueLen);
+    o = writeDecimal(buf, o, this.#opaque, this.#opaqueLen);
     if (remark !== null) {
-      buf.set(OPEN_REMARK, o);
-      o = writeAscii(buf, remark, o + OPEN_REMARK.length);
+      buf.set(REMARK_OPEN, o);
+      o = writeAscii(buf, remark, o + REMARK_OPEN.length);
       buf[o++] = 0x22;
     }
-    buf.set(TAIL_VERSION, o);
-    o = writeDecimal(buf, o + TAIL_VERSION.length, this.#version, this.#versionLen);
-    buf[o++] = 0x7d;
-    return o;
+    const tail = template.tail;
+    buf.set(tail, o);
+    return o + tail.length;
   }
 }
 

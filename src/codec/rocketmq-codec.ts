@@ -23,6 +23,7 @@ import {
 } from "./codec.js";
 import { checkJsonInts, JsonHeaderPass } from "./json-header.js";
 import { JsonHeaderScanner } from "./json-header-parser.js";
+import { JsonHeaderTemplates } from "./json-header-template.js";
 import { type RemotingCommand, SerializeType } from "./remoting-command.js";
 import { frameBytesOf, parseFrame, RocketmqFrameDecoder } from "./rocketmq-decoder.js";
 import { encodeJsonHeader, encodeRocketmqHeader, RocketmqHeaderPass } from "./rocketmq-header.js";
@@ -128,7 +129,8 @@ function checkFrameSizes(headerLen: number, length: number): void {
  */
 class HeaderPasses {
   readonly #rocketmq = new RocketmqHeaderPass();
-  readonly #json = new JsonHeaderPass();
+  readonly #jsonTemplates = new JsonHeaderTemplates();
+  readonly #json = new JsonHeaderPass(this.#jsonTemplates);
 
   rocketmq(): RocketmqHeaderPass {
     const pass = this.#rocketmq;
@@ -137,7 +139,7 @@ class HeaderPasses {
 
   json(): JsonHeaderPass {
     const pass = this.#json;
-    return pass.busy ? new JsonHeaderPass() : pass;
+    return pass.busy ? new JsonHeaderPass(this.#jsonTemplates) : pass;
   }
 }
 

@@ -29,7 +29,14 @@
 import { MalformedFrameError } from "../errors.js";
 import { type RawBuffer, readAscii } from "./byte-strings.js";
 import { DEFAULT_MAX_EXT_FIELDS } from "./codec.js";
-import { LanguageCode, languageFromName, RemotingCommand, SerializeType } from "./remoting-command.js";
+import { equalBytes, JsonHeaderTemplates, TemplateBytes } from "./json-header-template.js";
+import {
+  LanguageCode,
+  languageFromName,
+  languageName,
+  RemotingCommand,
+  SerializeType,
+} from "./remoting-command.js";
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -51,6 +58,11 @@ const SERIALIZE_TYPE = 64;
 const VERSION = 128;
 
 const ascii = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "latin1"));
+
+/** Where the code's digits start: after `{"code":`. */
+const CODE_DIGITS_AT = 8;
+/** `,"remark":`, the bytes before a remark's opening quote in a header of known shape. */
+const REMARK_KEY = new TemplateBytes(',"remark":');
 
 /**
  * The known keys by their first byte (the eight start with eight different letters): the bytes
@@ -109,6 +121,13 @@ export class JsonHeaderScanner {
   #text: string | null = null;
   #textStart = 0;
   #textEnd = 0;
+  /** The header shapes seen (./json-header-template.ts), tried before the key-by-key scan. */
+  readonly #templates = new JsonHeaderTemplates();
+  /** A view of the ArrayBuffer under the last header, for comparing eight bytes at a time. */
+  #view: DataView | null = null;
+  #viewBuffer: ArrayBufferLike | null = null;
+  /** While true (between {@link hold} and {@link release}), the view outlives a scan. */
+  #holding = false;
 
   /**
    * `buf[start, end)` decoded as `decodeJsonHeader` would, or null when the header is not of the
@@ -121,10 +140,119 @@ export class JsonHeaderScanner {
     this.#textStart = start;
     this.#textEnd = end;
     try {
-      return this.#scanObject(buf, start, end, maxExtFields);
+      const known = this.#scanKnownShape(buf, start, end, maxExtFields);
+      if (known !== null) return known;
+      const cmd = this.#scanObject(buf, start, end, maxExtFields);
+      // Learn the shape, so that the next header like this one is compared instead of scanned.
+      if (cmd !== null && languageName(cmd.language) !== undefined) {
+        this.#templates.get(cmd.code, cmd.flag, cmd.language, cmd.version, cmd.extFields !== null);
+      }
+      return cmd;
     } finally {
       this.#header = this.#text = null; // hold nothing past this call (extFields slices keep what they need)
+      if (!this.#holding) this.#view = this.#viewBuffer = null;
     }
+  }
+
+  /**
+   * Keeps the view of a received chunk's memory from one scan to the next, until
+   * {@link release}: a decoder holds it over the frames of one chunk, so a chunk of many frames
+   * makes one view.
+   */
+  hold(): void {
+    this.#holding = true;
+  }
+
+  /** Ends {@link hold}: drops the view, so the scanner keeps no received bytes alive. */
+  release(): void {
+    this.#holding = false;
+    this.#view = this.#viewBuffer = null;
+  }
+
+  /**
+   * The header when it is exactly a shape seen before (its bytes around the opaque, the remark
+   * and the extFields object), else null, and then the key-by-key scan decides. Compares eight
+   * bytes at a time, never past `end`; the strings are read as the scan reads them.
+   */
+  #scanKnownShape(buf: Buffer, start: number, end: number, maxExtFields: number): RemotingCommand | null {
+    // The code's digits pick the set of shapes to try; `{"code":` is compared with the rest.
+    let i = start + CODE_DIGITS_AT;
+    if (i >= end) return null;
+    const code = this.#scanInt(buf, i, end);
+    if (code === undefined) return null;
+    i = this.#pos;
+    const hasExtFields = buf[i + 2] === 0x65; // e: `,"extFields"`; checked with the bytes below
+    const templates = this.#templates;
+    const first = templates.setOf(code, hasExtFields);
+    let view: DataView | null = null;
+    for (let slot = first; slot < first + 4; slot++) {
+      const template = templates.at(slot);
+      if (template === undefined) return null;
+      if (template.code !== code || template.hasExtFields !== hasExtFields) continue;
+      if (view === null) view = this.#viewOf(buf);
+      const base = buf.byteOffset;
+      const head = template.decodeHead;
+      i = start + head.bytes.length;
+      if (i >= end || !equalBytes(buf, view, base, start, head)) continue;
+      let extFields: Map<string, string> | null = null;
+      if (hasExtFields) {
+        const ext = this.#scanExtFields(buf, i, end, maxExtFields);
+        if (ext === undefined) return null;
+        extFields = ext;
+        i = this.#pos;
+        if (!this.#equalAt(buf, view, base, i, end, template.decodeMid)) continue;
+        i += template.decodeMid.bytes.length;
+      }
+      const opaque = this.#scanInt(buf, i, end);
+      if (opaque === undefined) continue;
+      i = this.#pos;
+      let remark: string | null = null;
+      if (buf[i + 2] === 0x72) {
+        // r: `,"remark":"…"`
+        if (!this.#equalAt(buf, view, base, i, end, REMARK_KEY)) continue;
+        const value = this.#scanRemark(buf, i + REMARK_KEY.bytes.length, end);
+        if (value === undefined) return null;
+        remark = value;
+        i = this.#pos;
+      }
+      const tail = template.decodeTail;
+      if (end - i !== tail.bytes.length || !equalBytes(buf, view, base, i, tail)) continue;
+      return RemotingCommand.decoded(
+        code,
+        template.language,
+        template.version,
+        opaque,
+        template.flag,
+        remark,
+        extFields,
+        SerializeType.JSON,
+      );
+    }
+    return null;
+  }
+
+  /** True when `expected` is at `i` and ends by `end`. */
+  #equalAt(
+    buf: Buffer,
+    view: DataView,
+    base: number,
+    i: number,
+    end: number,
+    expected: TemplateBytes,
+  ): boolean {
+    return end - i >= expected.bytes.length && equalBytes(buf, view, base, i, expected);
+  }
+
+  /** A view of `buf`'s ArrayBuffer, kept while the scanner is held. */
+  #viewOf(buf: Buffer): DataView {
+    const memory = buf.buffer;
+    let view = this.#view;
+    if (view === null || this.#viewBuffer !== memory) {
+      view = new DataView(memory);
+      this.#view = view;
+      this.#viewBuffer = memory;
+    }
+    return view;
   }
 
   /** The object at `start`; may look past `end` on a malformed header (see the class comment). */

@@ -114,6 +114,8 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
 
   push(chunk: Buffer): RemotingCommand[] {
     if (this.#error !== null) throw this.#error;
+    const scanner = this.#scanner;
+    scanner.hold(); // one view of the chunk's memory for all its JSON headers
     try {
       return this.#push(chunk);
     } catch (err) {
@@ -123,6 +125,8 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
       this.#buffered = 0;
       this.#target = null;
       throw err;
+    } finally {
+      scanner.release();
     }
   }
 

@@ -9,9 +9,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { DEFAULT_MAX_EXT_FIELDS } from "../../src/codec/codec.js";
 import { javaWellFormed } from "../../src/codec/fastjson.js";
 import { decodeJsonHeader, decodeJsonHeaderSlow, encodeJsonHeader } from "../../src/codec/json-header.js";
-import { scanJsonHeader } from "../../src/codec/json-header-parser.js";
+import { JsonHeaderScanner, scanJsonHeader } from "../../src/codec/json-header-parser.js";
 import { RemotingCommand, SerializeType } from "../../src/codec/remoting-command.js";
 
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
@@ -55,7 +56,7 @@ function outcome(decode: () => RemotingCommand, withOpaque: boolean): Outcome {
  * Holds the scanner and `decodeJsonHeader` to the slow path on `buf[start, end)`; returns whether
  * the scanner took the header.
  */
-function agree(buf: Buffer, start = 0, end = buf.length): boolean {
+function agree(buf: Buffer, start = 0, end = buf.length, learned: Buffer | null = null): boolean {
   const withOpaque = hasOpaque(buf, start, end);
   const slow = outcome(() => decodeJsonHeaderSlow(buf, start, end), withOpaque);
   const fast = scanJsonHeader(buf, start, end); // must never throw
@@ -64,6 +65,18 @@ function agree(buf: Buffer, start = 0, end = buf.length): boolean {
     outcome(() => decodeJsonHeader(buf, start, end), withOpaque),
     slow,
   );
+  if (learned !== null) {
+    // A scanner that has seen `learned` compares headers of its shape with that shape's bytes.
+    const scanner = new JsonHeaderScanner();
+    scanner.scan(learned, 0, learned.length, DEFAULT_MAX_EXT_FIELDS);
+    const known = scanner.scan(buf, start, end, DEFAULT_MAX_EXT_FIELDS);
+    assert.equal(known !== null, fast !== null);
+    if (known !== null) assert.deepEqual({ value: plain(known, withOpaque) }, slow);
+    assert.deepEqual(
+      outcome(() => decodeJsonHeader(buf, start, end, DEFAULT_MAX_EXT_FIELDS, scanner), withOpaque),
+      slow,
+    );
+  }
   return fast !== null;
 }
 
@@ -177,7 +190,8 @@ describe("JSON header scanner", () => {
     let taken = 0;
     fc.assert(
       fc.property(command, fc.array(mutation, { minLength: 1, maxLength: 3 }), (cmd, edits) => {
-        if (agree(mutate(encodeJsonHeader(cmd), edits))) taken++;
+        const header = encodeJsonHeader(cmd);
+        if (agree(mutate(header, edits), 0, undefined, header)) taken++;
       }),
       { numRuns: 3000 },
     );
@@ -191,9 +205,10 @@ describe("JSON header scanner", () => {
         surroundings,
         fc.array(mutation, { maxLength: 1 }),
         (cmd, [before, after], edits) => {
-          const header = mutate(encodeJsonHeader(cmd), edits);
+          const original = encodeJsonHeader(cmd);
+          const header = mutate(original, edits);
           const buf = Buffer.concat([before, header, Buffer.from(after)]);
-          agree(buf, before.length, before.length + header.length);
+          agree(buf, before.length, before.length + header.length, original);
         },
       ),
       { numRuns: 1000 },
@@ -209,7 +224,7 @@ describe("JSON header scanner", () => {
     for (let cut = 0; cut < header.length; cut++) {
       for (const completion of completions) {
         const buf = Buffer.concat([header.subarray(0, cut), Buffer.from(completion)]);
-        assert.equal(agree(buf, 0, cut), false);
+        assert.equal(agree(buf, 0, cut, header), false);
         cases++;
       }
     }
@@ -341,6 +356,58 @@ describe("JSON header scanner", () => {
     for (const header of slowCases) assert.equal(agree(Buffer.from(header)), false, header);
     assert.equal(agree(Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d])), false); // invalid UTF-8
     assert.equal(agree(Buffer.from('{"remark":"\xed\xa0\x80"}', "latin1")), false); // an encoded surrogate
+  });
+
+  test("headers of a shape the scanner has seen: compared with its bytes, decoded as the slow path does", () => {
+    const response = Buffer.from(
+      '{"code":0,"flag":1,"language":"JAVA","opaque":7,"remark":"ok","serializeTypeCurrentRPC":"JSON","version":0}',
+    );
+    const request = Buffer.from(
+      '{"code":310,"extFields":{"a":"g","b":"T"},"flag":0,"language":"GO","opaque":7,"serializeTypeCurrentRPC":"JSON","version":399}',
+    );
+    const responses = [
+      '{"code":0,"flag":1,"language":"JAVA","opaque":-2147483648,"remark":"ok","serializeTypeCurrentRPC":"JSON","version":0}',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":-0,"serializeTypeCurrentRPC":"JSON","version":0}',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":1,"remark":"a\\"b\u00e9","serializeTypeCurrentRPC":"JSON","version":0}',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":1,"remark":"","serializeTypeCurrentRPC":"JSON","version":0}',
+    ];
+    const misses = [
+      '{"code":0,"flag":1,"language":"JAVA","opaque":1,"remark":null,"serializeTypeCurrentRPC":"JSON","version":0}',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":01,"serializeTypeCurrentRPC":"JSON","version":0}',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":2147483648,"serializeTypeCurrentRPC":"JSON","version":0}',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":1,"serializeTypeCurrentRPC":"JSON","version":0} ',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":1,"serializeTypeCurrentRPC":"JSON","version":0}}',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":1,"serializeTypeCurrentRPC":"JSON","version":01}',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":1,"serializeTypeCurrentRPC":"ROCKETMQ","version":0}',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":1,"serializeTypeCurrentRPC":"JSON","version":0,"opaque":2}',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":1,"remark":"ok","remark":"ok","serializeTypeCurrentRPC":"JSON","version":0}',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":1,"remark":"ok","serializeTypeCurrentRPC":"JSON","version":0',
+      '{"code":0,"flag":1,"language":"JAVA","opaque":',
+      '{"code":0,"flag":1,"language":"JAVA"}',
+      '{"code":00,"flag":1,"language":"JAVA","opaque":1,"serializeTypeCurrentRPC":"JSON","version":0}',
+    ];
+    const requests = [
+      '{"code":310,"extFields":{},"flag":0,"language":"GO","opaque":1,"serializeTypeCurrentRPC":"JSON","version":399}',
+      '{"code":310,"extFields":{"0":"x","b":"\\n","a":"\u4e16"},"flag":0,"language":"GO","opaque":1,"remark":"r","serializeTypeCurrentRPC":"JSON","version":399}',
+      '{"code":310,"extFields":{"a":"x","a":"y"},"flag":0,"language":"GO","opaque":1,"serializeTypeCurrentRPC":"JSON","version":399}',
+      '{"code":310,"extFields":{"a":1},"flag":0,"language":"GO","opaque":1,"serializeTypeCurrentRPC":"JSON","version":399}',
+      '{"code":310,"extFields":null,"flag":0,"language":"GO","opaque":1,"serializeTypeCurrentRPC":"JSON","version":399}',
+      '{"code":310,"extFields":{"a":"x"},"flag":0,"language":"GO","opaque":1,"serializeTypeCurrentRPC":"JSON","version":400}',
+    ];
+    for (const header of responses)
+      assert.equal(agree(Buffer.from(header), 0, undefined, response), true, header);
+    for (const header of misses) agree(Buffer.from(header), 0, undefined, response);
+    for (const header of requests) agree(Buffer.from(header), 0, undefined, request);
+    // More than maxExtFields keys: the same error from a scanner that knows the shape.
+    const scanner = new JsonHeaderScanner();
+    scanner.scan(request, 0, request.length, 2);
+    const many = Buffer.from(
+      '{"code":310,"extFields":{"a":"1","b":"2","c":"3"},"flag":0,"language":"GO","opaque":1,"serializeTypeCurrentRPC":"JSON","version":399}',
+    );
+    assert.throws(() => scanner.scan(many, 0, many.length, 2), {
+      code: "MQW_ERR_MALFORMED_FRAME",
+      reason: "ext-fields-count",
+    });
   });
 
   test("decoded fields of a scanned header", () => {

@@ -126,6 +126,8 @@ export class JsonHeaderScanner {
   /** A view of the ArrayBuffer under the last header, for comparing eight bytes at a time. */
   #view: DataView | null = null;
   #viewBuffer: ArrayBufferLike | null = null;
+  /** The Buffer the view was last asked for: the frames of one chunk skip reading `buf.buffer`. */
+  #viewChunk: Buffer | null = null;
   /** While true (between {@link hold} and {@link release}), the view outlives a scan. */
   #holding = false;
 
@@ -150,7 +152,7 @@ export class JsonHeaderScanner {
       return cmd;
     } finally {
       this.#header = this.#text = null; // hold nothing past this call (extFields slices keep what they need)
-      if (!this.#holding) this.#view = this.#viewBuffer = null;
+      if (!this.#holding) this.#view = this.#viewBuffer = this.#viewChunk = null;
     }
   }
 
@@ -166,7 +168,7 @@ export class JsonHeaderScanner {
   /** Ends {@link hold}: drops the view, so the scanner keeps no received bytes alive. */
   release(): void {
     this.#holding = false;
-    this.#view = this.#viewBuffer = null;
+    this.#view = this.#viewBuffer = this.#viewChunk = null;
   }
 
   /**
@@ -245,13 +247,15 @@ export class JsonHeaderScanner {
 
   /** A view of `buf`'s ArrayBuffer, kept while the scanner is held. */
   #viewOf(buf: Buffer): DataView {
-    const memory = buf.buffer;
     let view = this.#view;
+    if (view !== null && buf === this.#viewChunk) return view;
+    const memory = buf.buffer;
     if (view === null || this.#viewBuffer !== memory) {
       view = new DataView(memory);
       this.#view = view;
       this.#viewBuffer = memory;
     }
+    this.#viewChunk = buf;
     return view;
   }
 

@@ -29,7 +29,7 @@
 import { MalformedFrameError } from "../errors.js";
 import { type RawBuffer, readAscii } from "./byte-strings.js";
 import { DEFAULT_MAX_EXT_FIELDS } from "./codec.js";
-import { equalBytes, JsonHeaderTemplates, TemplateBytes } from "./json-header-template.js";
+import { equalBytes, type JsonHeaderTemplates, TemplateBytes } from "./json-header-template.js";
 import {
   LanguageCode,
   languageFromName,
@@ -121,8 +121,11 @@ export class JsonHeaderScanner {
   #text: string | null = null;
   #textStart = 0;
   #textEnd = 0;
-  /** The header shapes seen (./json-header-template.ts), tried before the key-by-key scan. */
-  readonly #templates = new JsonHeaderTemplates();
+  /**
+   * The header shapes seen (./json-header-template.ts), tried before the key-by-key scan; null
+   * for a scanner of one header, which would learn a shape for nothing.
+   */
+  readonly #templates: JsonHeaderTemplates | null;
   /** A view of the ArrayBuffer under the last header, for comparing eight bytes at a time. */
   #view: DataView | null = null;
   #viewBuffer: ArrayBufferLike | null = null;
@@ -130,6 +133,15 @@ export class JsonHeaderScanner {
   #viewChunk: Buffer | null = null;
   /** While true (between {@link hold} and {@link release}), the view outlives a scan. */
   #holding = false;
+
+  /**
+   * `templates`: the shapes to compare headers with and to learn, which the decoders of one codec
+   * share (a shape is immutable, and a scan runs no caller code); null (the default) for a
+   * scanner that reads one header or a few.
+   */
+  constructor(templates: JsonHeaderTemplates | null = null) {
+    this.#templates = templates;
+  }
 
   /**
    * `buf[start, end)` decoded as `decodeJsonHeader` would, or null when the header is not of the
@@ -142,12 +154,14 @@ export class JsonHeaderScanner {
     this.#textStart = start;
     this.#textEnd = end;
     try {
-      const known = this.#scanKnownShape(buf, start, end, maxExtFields);
+      const templates = this.#templates;
+      if (templates === null) return this.#scanObject(buf, start, end, maxExtFields);
+      const known = this.#scanKnownShape(buf, start, end, maxExtFields, templates);
       if (known !== null) return known;
       const cmd = this.#scanObject(buf, start, end, maxExtFields);
       // Learn the shape, so that the next header like this one is compared instead of scanned.
       if (cmd !== null && languageName(cmd.language) !== undefined) {
-        this.#templates.get(cmd.code, cmd.flag, cmd.language, cmd.version, cmd.extFields !== null);
+        templates.get(cmd.code, cmd.flag, cmd.language, cmd.version, cmd.extFields !== null);
       }
       return cmd;
     } finally {
@@ -176,7 +190,13 @@ export class JsonHeaderScanner {
    * and the extFields object), else null, and then the key-by-key scan decides. Compares eight
    * bytes at a time, never past `end`; the strings are read as the scan reads them.
    */
-  #scanKnownShape(buf: Buffer, start: number, end: number, maxExtFields: number): RemotingCommand | null {
+  #scanKnownShape(
+    buf: Buffer,
+    start: number,
+    end: number,
+    maxExtFields: number,
+    templates: JsonHeaderTemplates,
+  ): RemotingCommand | null {
     // The code's digits pick the set of shapes to try; `{"code":` is compared with the rest.
     let i = start + CODE_DIGITS_AT;
     if (i >= end) return null;
@@ -184,7 +204,6 @@ export class JsonHeaderScanner {
     if (code === undefined) return null;
     i = this.#pos;
     const hasExtFields = buf[i + 2] === 0x65; // e: `,"extFields"`; checked with the bytes below
-    const templates = this.#templates;
     const first = templates.setOf(code, hasExtFields);
     let view: DataView | null = null;
     for (let slot = first; slot < first + 4; slot++) {

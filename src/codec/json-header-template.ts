@@ -100,7 +100,7 @@ const WAYS = 4;
  * A small cache of header shapes: 16 sets chosen by code, four shapes each, the newest first. A
  * process sees a handful of shapes (its request codes, the responses to them), so a miss, which
  * builds a template, is rare; a shape is built again only once four newer ones of its set pushed
- * it out. A codec's passes share one, a scanner keeps its own (no module state).
+ * it out. A codec keeps one for its encoders and one its decoders share (no module state).
  */
 export class JsonHeaderTemplates {
   readonly #table: (JsonHeaderTemplate | undefined)[] = new Array(SETS * WAYS).fill(undefined);

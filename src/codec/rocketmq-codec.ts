@@ -185,6 +185,8 @@ export class RocketmqCodec implements Codec<RemotingCommand> {
   /** Default extFields limit of the decoders this codec creates. */
   readonly maxExtFields: number;
   readonly #passes = new HeaderPasses();
+  /** The JSON header shapes its decoders learn and share (one per codec, not per connection). */
+  readonly #decodeTemplates = new JsonHeaderTemplates();
 
   constructor(options: RocketmqCodecOptions = {}) {
     const limits = resolveLimits(options, DEFAULT_LIMITS);
@@ -211,7 +213,7 @@ export class RocketmqCodec implements Codec<RemotingCommand> {
   /** A fresh decoder; each limit given in `limits` overrides this codec's. */
   createDecoder(limits: DecoderLimits = {}): FrameDecoder<RemotingCommand> {
     const { maxFrameBytes, maxHeaderBytes, maxExtFields } = resolveLimits(limits, this);
-    return new RocketmqFrameDecoder(maxFrameBytes, maxHeaderBytes, maxExtFields);
+    return new RocketmqFrameDecoder(maxFrameBytes, maxHeaderBytes, maxExtFields, this.#decodeTemplates);
   }
 
   /** See `encodeCommand`; the body is a separate chunk. */

@@ -5,6 +5,7 @@
 import { FrameTooLargeError, MalformedFrameError } from "../errors.js";
 import type { FrameDecoder } from "./codec.js";
 import { JsonHeaderScanner } from "./json-header-parser.js";
+import { JsonHeaderTemplates } from "./json-header-template.js";
 import { type RemotingCommand, SerializeType } from "./remoting-command.js";
 import { decodeJsonHeader, decodeRocketmqHeader } from "./rocketmq-header.js";
 
@@ -91,7 +92,7 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
   readonly #maxFrameBytes: number;
   readonly #maxHeaderBytes: number;
   readonly #maxExtFields: number;
-  readonly #scanner = new JsonHeaderScanner();
+  readonly #scanner: JsonHeaderScanner;
   /** Pieces of the one frame not yet complete, in order. */
   #chunks: Buffer[] = [];
   #buffered = 0;
@@ -101,8 +102,17 @@ export class RocketmqFrameDecoder implements FrameDecoder<RemotingCommand> {
   #target: Buffer | null = null;
   #error: unknown = null;
 
-  /** The limits must have been validated (RocketmqCodec.createDecoder does). */
-  constructor(maxFrameBytes: number, maxHeaderBytes: number, maxExtFields: number) {
+  /**
+   * The limits must have been validated (RocketmqCodec.createDecoder does). `templates`: the JSON
+   * header shapes this decoder compares headers with and learns (a codec's decoders share one).
+   */
+  constructor(
+    maxFrameBytes: number,
+    maxHeaderBytes: number,
+    maxExtFields: number,
+    templates: JsonHeaderTemplates = new JsonHeaderTemplates(),
+  ) {
+    this.#scanner = new JsonHeaderScanner(templates);
     this.#maxFrameBytes = maxFrameBytes;
     this.#maxHeaderBytes = maxHeaderBytes;
     this.#maxExtFields = maxExtFields;

@@ -13,6 +13,7 @@ import { DEFAULT_MAX_EXT_FIELDS } from "../../src/codec/codec.js";
 import { javaWellFormed } from "../../src/codec/fastjson.js";
 import { decodeJsonHeader, decodeJsonHeaderSlow, encodeJsonHeader } from "../../src/codec/json-header.js";
 import { JsonHeaderScanner, scanJsonHeader } from "../../src/codec/json-header-parser.js";
+import { JsonHeaderTemplates } from "../../src/codec/json-header-template.js";
 import { RemotingCommand, SerializeType } from "../../src/codec/remoting-command.js";
 
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
@@ -67,7 +68,7 @@ function agree(buf: Buffer, start = 0, end = buf.length, learned: Buffer | null 
   );
   if (learned !== null) {
     // A scanner that has seen `learned` compares headers of its shape with that shape's bytes.
-    const scanner = new JsonHeaderScanner();
+    const scanner = new JsonHeaderScanner(new JsonHeaderTemplates());
     scanner.scan(learned, 0, learned.length, DEFAULT_MAX_EXT_FIELDS);
     const known = scanner.scan(buf, start, end, DEFAULT_MAX_EXT_FIELDS);
     assert.equal(known !== null, fast !== null);
@@ -399,7 +400,7 @@ describe("JSON header scanner", () => {
     for (const header of misses) agree(Buffer.from(header), 0, undefined, response);
     for (const header of requests) agree(Buffer.from(header), 0, undefined, request);
     // More than maxExtFields keys: the same error from a scanner that knows the shape.
-    const scanner = new JsonHeaderScanner();
+    const scanner = new JsonHeaderScanner(new JsonHeaderTemplates());
     scanner.scan(request, 0, request.length, 2);
     const many = Buffer.from(
       '{"code":310,"extFields":{"a":"1","b":"2","c":"3"},"flag":0,"language":"GO","opaque":1,"serializeTypeCurrentRPC":"JSON","version":399}',

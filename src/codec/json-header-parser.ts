@@ -25,25 +25,20 @@
  * "ext-fields-count" as soon as the scanner counts one too many, rather than hand a header of up
  * to maxHeaderBytes to `JSON.parse` to be counted again (the JSON.parse path counts keys too, so
  * both paths refuse the same headers, except one that repeats the top-level extFields key).
+ *
+ * This file holds the scanner's grammar (the top-level object, key by key) and its entry point;
+ * the values are read by ./json-value-reader.ts and headers of a shape seen before are compared
+ * by ./json-header-shape-matcher.ts, each a value the scanner owns.
  */
-import { MalformedFrameError } from "../errors.js";
-import { type RawBuffer, readAscii } from "./byte-strings.js";
 import { DEFAULT_MAX_EXT_FIELDS } from "./codec.js";
-import { equalBytes, type JsonHeaderTemplates, TemplateBytes } from "./json-header-template.js";
-import {
-  LanguageCode,
-  languageFromName,
-  languageName,
-  RemotingCommand,
-  SerializeType,
-} from "./remoting-command.js";
+import { JsonHeaderShapeMatcher } from "./json-header-shape-matcher.js";
+import type { JsonHeaderTemplates } from "./json-header-template.js";
+import { JsonValueReader, skipSpace } from "./json-value-reader.js";
+import { RemotingCommand, SerializeType } from "./remoting-command.js";
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
-const MINUS = 0x2d;
-const ZERO = 0x30;
 const COLON = 0x3a;
-const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 
@@ -58,11 +53,6 @@ const SERIALIZE_TYPE = 64;
 const VERSION = 128;
 
 const ascii = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "latin1"));
-
-/** Where the code's digits start: after `{"code":`. */
-const CODE_DIGITS_AT = 8;
-/** `,"remark":`, the bytes before a remark's opening quote in a header of known shape. */
-const REMARK_KEY = new TemplateBytes(',"remark":');
 
 /**
  * The known keys by their first byte (the eight start with eight different letters): the bytes
@@ -84,55 +74,22 @@ const KEYS: readonly ({ rest: Uint8Array; field: number } | undefined)[] = (() =
   return table;
 })();
 
-/** The language names as bytes, by code, so `"JAVA"` is recognised without making a string. */
-const LANGUAGE_NAMES: readonly Uint8Array[] = (() => {
-  const table: Uint8Array[] = [];
-  for (const [name, code] of Object.entries(LanguageCode)) table[code] = ascii(name);
-  return table;
-})();
-
-/** `findString`'s flag for a string holding a backslash escape; its low byte ORs the string's bytes. */
-const ESCAPED = 0x100;
-/** `findString`'s flag bit for a string holding a byte >= 0x80 (non-ASCII UTF-8). */
-const NON_ASCII = 0x80;
 /**
- * The scanner, as a value: its cursor and the header's latin1 text live here for one `scan`, so
- * each decoder keeps one (nothing allocated per frame) and no call depends on another's state.
- * `scan` runs no caller code, so nothing can re-enter it; it still refuses to start while a scan
- * is current, as undici guards its parser globals.
+ * The scanner, as a value: its value reader (./json-value-reader.ts, which holds the cursor and
+ * the header's latin1 text for one `scan`) and, when it learns shapes, its known-shape matcher
+ * (./json-header-shape-matcher.ts); each decoder keeps one (nothing allocated per frame) and no
+ * call depends on another's state. `scan` runs no caller code, so nothing can re-enter it; it
+ * still refuses to start while a scan is current, as undici guards its parser globals.
  *
- * Reading past `end`: single-byte checks do not test `i < end` (fewer loads and branches per
- * token), so on a malformed header they may read past `end` (a body byte, or undefined past the
- * buffer; never outside `buf`). That is safe because the cursor only moves forward and every loop
- * stops at `end`: a parse that looked past `end` has its cursor past `end` and cannot finish
- * exactly at `end`, which `scan` checks last. test/unit/json-header-fast.test.ts holds this with
- * every truncation of a header followed by the bytes that would complete it.
+ * The scan may look past `end` on a malformed header, and that is safe: see {@link JsonValueReader}.
  */
 export class JsonHeaderScanner {
-  /** The position after the last token read. */
-  #pos = 0;
-  /** The header's buffer while a scan is current, else null. */
-  #header: Buffer | null = null;
+  readonly #reader = new JsonValueReader();
   /**
-   * The header as latin1 text (one character per byte, so byte offsets minus `textStart` index
-   * it), made at the first string that needs it (a header of numbers only does without the
-   * native call).
+   * The header shapes seen, tried before the key-by-key scan; null for a scanner of one header,
+   * which would learn a shape for nothing.
    */
-  #text: string | null = null;
-  #textStart = 0;
-  #textEnd = 0;
-  /**
-   * The header shapes seen (./json-header-template.ts), tried before the key-by-key scan; null
-   * for a scanner of one header, which would learn a shape for nothing.
-   */
-  readonly #templates: JsonHeaderTemplates | null;
-  /** A view of the ArrayBuffer under the last header, for comparing eight bytes at a time. */
-  #view: DataView | null = null;
-  #viewBuffer: ArrayBufferLike | null = null;
-  /** The Buffer the view was last asked for: the frames of one chunk skip reading `buf.buffer`. */
-  #viewChunk: Buffer | null = null;
-  /** While true (between {@link hold} and {@link release}), the view outlives a scan. */
-  #holding = false;
+  readonly #shapes: JsonHeaderShapeMatcher | null;
 
   /**
    * `templates`: the shapes to compare headers with and to learn, which the decoders of one codec
@@ -140,7 +97,7 @@ export class JsonHeaderScanner {
    * scanner that reads one header or a few.
    */
   constructor(templates: JsonHeaderTemplates | null = null) {
-    this.#templates = templates;
+    this.#shapes = templates === null ? null : new JsonHeaderShapeMatcher(templates, this.#reader);
   }
 
   /**
@@ -149,24 +106,20 @@ export class JsonHeaderScanner {
    * path, which also raises every error. Throws only "ext-fields-count" (see the file comment).
    */
   scan(buf: Buffer, start: number, end: number, maxExtFields: number): RemotingCommand | null {
-    if (this.#header !== null) throw new Error("JsonHeaderScanner.scan while a scan is current");
-    this.#header = buf;
-    this.#textStart = start;
-    this.#textEnd = end;
+    const reader = this.#reader;
+    reader.begin(buf, start, end);
+    const shapes = this.#shapes;
     try {
-      const templates = this.#templates;
-      if (templates === null) return this.#scanObject(buf, start, end, maxExtFields);
-      const known = this.#scanKnownShape(buf, start, end, maxExtFields, templates);
+      if (shapes === null) return this.#scanObject(buf, start, end, maxExtFields);
+      const known = shapes.match(buf, start, end, maxExtFields);
       if (known !== null) return known;
       const cmd = this.#scanObject(buf, start, end, maxExtFields);
       // Learn the shape, so that the next header like this one is compared instead of scanned.
-      if (cmd !== null && languageName(cmd.language) !== undefined) {
-        templates.get(cmd.code, cmd.flag, cmd.language, cmd.version, cmd.extFields !== null);
-      }
+      if (cmd !== null) shapes.learn(cmd);
       return cmd;
     } finally {
-      this.#header = this.#text = null; // hold nothing past this call (extFields slices keep what they need)
-      if (!this.#holding) this.#view = this.#viewBuffer = this.#viewChunk = null;
+      reader.finish();
+      if (shapes !== null) shapes.finish();
     }
   }
 
@@ -176,110 +129,17 @@ export class JsonHeaderScanner {
    * makes one view.
    */
   hold(): void {
-    this.#holding = true;
+    if (this.#shapes !== null) this.#shapes.hold();
   }
 
   /** Ends {@link hold}: drops the view, so the scanner keeps no received bytes alive. */
   release(): void {
-    this.#holding = false;
-    this.#view = this.#viewBuffer = this.#viewChunk = null;
+    if (this.#shapes !== null) this.#shapes.release();
   }
 
-  /**
-   * The header when it is exactly a shape seen before (its bytes around the opaque, the remark
-   * and the extFields object), else null, and then the key-by-key scan decides. Compares eight
-   * bytes at a time, never past `end`; the strings are read as the scan reads them.
-   */
-  #scanKnownShape(
-    buf: Buffer,
-    start: number,
-    end: number,
-    maxExtFields: number,
-    templates: JsonHeaderTemplates,
-  ): RemotingCommand | null {
-    // The code's digits pick the set of shapes to try; `{"code":` is compared with the rest.
-    let i = start + CODE_DIGITS_AT;
-    if (i >= end) return null;
-    const code = this.#scanInt(buf, i, end);
-    if (code === undefined) return null;
-    i = this.#pos;
-    const hasExtFields = buf[i + 2] === 0x65; // e: `,"extFields"`; checked with the bytes below
-    const first = templates.setOf(code, hasExtFields);
-    let view: DataView | null = null;
-    for (let slot = first; slot < first + 4; slot++) {
-      const template = templates.at(slot);
-      if (template === undefined) return null;
-      if (template.code !== code || template.hasExtFields !== hasExtFields) continue;
-      if (view === null) view = this.#viewOf(buf);
-      const base = buf.byteOffset;
-      const head = template.decodeHead;
-      i = start + head.bytes.length;
-      if (i >= end || !equalBytes(buf, view, base, start, head)) continue;
-      let extFields: Map<string, string> | null = null;
-      if (hasExtFields) {
-        const ext = this.#scanExtFields(buf, i, end, maxExtFields);
-        if (ext === undefined) return null;
-        extFields = ext;
-        i = this.#pos;
-        if (!this.#equalAt(buf, view, base, i, end, template.decodeMid)) continue;
-        i += template.decodeMid.bytes.length;
-      }
-      const opaque = this.#scanInt(buf, i, end);
-      if (opaque === undefined) continue;
-      i = this.#pos;
-      let remark: string | null = null;
-      if (buf[i + 2] === 0x72) {
-        // r: `,"remark":"…"`
-        if (!this.#equalAt(buf, view, base, i, end, REMARK_KEY)) continue;
-        const value = this.#scanRemark(buf, i + REMARK_KEY.bytes.length, end);
-        if (value === undefined) return null;
-        remark = value;
-        i = this.#pos;
-      }
-      const tail = template.decodeTail;
-      if (end - i !== tail.bytes.length || !equalBytes(buf, view, base, i, tail)) continue;
-      return RemotingCommand.decoded(
-        code,
-        template.language,
-        template.version,
-        opaque,
-        template.flag,
-        remark,
-        extFields,
-        SerializeType.JSON,
-      );
-    }
-    return null;
-  }
-
-  /** True when `expected` is at `i` and ends by `end`. */
-  #equalAt(
-    buf: Buffer,
-    view: DataView,
-    base: number,
-    i: number,
-    end: number,
-    expected: TemplateBytes,
-  ): boolean {
-    return end - i >= expected.bytes.length && equalBytes(buf, view, base, i, expected);
-  }
-
-  /** A view of `buf`'s ArrayBuffer, kept while the scanner is held. */
-  #viewOf(buf: Buffer): DataView {
-    let view = this.#view;
-    if (view !== null && buf === this.#viewChunk) return view;
-    const memory = buf.buffer;
-    if (view === null || this.#viewBuffer !== memory) {
-      view = new DataView(memory);
-      this.#view = view;
-      this.#viewBuffer = memory;
-    }
-    this.#viewChunk = buf;
-    return view;
-  }
-
-  /** The object at `start`; may look past `end` on a malformed header (see the class comment). */
+  /** The object at `start`; may look past `end` on a malformed header (see {@link JsonValueReader}). */
   #scanObject(buf: Buffer, start: number, end: number, maxExtFields: number): RemotingCommand | null {
+    const reader = this.#reader;
     let i = start;
     if (buf[i] !== OPEN_BRACE) i = skipSpace(buf, i, end);
     if (buf[i++] !== OPEN_BRACE) return null;
@@ -312,29 +172,29 @@ export class JsonHeaderScanner {
         // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
         if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
         if (field === EXT_FIELDS) {
-          const ext = this.#scanExtFields(buf, i, end, maxExtFields);
+          const ext = reader.scanExtFields(buf, i, end, maxExtFields);
           if (ext === undefined) return null;
           extFields = ext;
         } else if (field === LANGUAGE) {
-          const value = this.#scanLanguage(buf, i, end);
+          const value = reader.scanLanguage(buf, i, end);
           if (value === undefined) return null;
           language = value;
         } else if (field === REMARK) {
-          const value = this.#scanRemark(buf, i, end);
+          const value = reader.scanRemark(buf, i, end);
           if (value === undefined) return null;
           remark = value;
         } else if (field === SERIALIZE_TYPE) {
           // Ignored, as by the JSON.parse path: the frame's header word carries the type.
-          if (!this.#skipString(buf, i, end)) return null;
+          if (!reader.skipString(buf, i, end)) return null;
         } else {
-          const value = this.#scanInt(buf, i, end);
+          const value = reader.scanInt(buf, i, end);
           if (value === undefined) return null;
           if (field === CODE) code = value;
           else if (field === FLAG) flag = value;
           else if (field === OPAQUE) opaque = value;
           else version = value;
         }
-        i = this.#pos;
+        i = reader.pos;
         if (buf[i] !== COMMA && buf[i] !== CLOSE_BRACE) i = skipSpace(buf, i, end);
         const c = buf[i++];
         if (c === CLOSE_BRACE) break;
@@ -357,186 +217,6 @@ export class JsonHeaderScanner {
       SerializeType.JSON,
     );
   }
-
-  /**
-   * A JSON integer in the int range at `i`, or undefined; sets `pos` after its digits. What follows
-   * them is the caller's to check: it wants `,`, `}` or whitespace, so a fraction, an exponent or a
-   * digit after a leading zero sends the header to the JSON.parse path.
-   */
-  #scanInt(buf: Buffer, i: number, end: number): number | undefined {
-    const negative = buf[i] === MINUS;
-    if (negative) i++;
-    // biome-ignore lint/style/noNonNullAssertion: past the buffer, NaN, refused below
-    let n = buf[i]! - ZERO;
-    if (!(n >= 0 && n <= 9)) return undefined;
-    i++;
-    if (n !== 0) {
-      for (; i < end; i++) {
-        // biome-ignore lint/style/noNonNullAssertion: in bounds, i < end
-        const digit = buf[i]! - ZERO;
-        if (digit < 0 || digit > 9) break;
-        n = n * 10 + digit; // past 10 digits out of range (and maybe inexact): refused below
-      }
-    }
-    this.#pos = i;
-    const value = negative ? -n : n; // "-0" gives -0, as JSON.parse does
-    return (value | 0) === value ? value : undefined;
-  }
-
-  /**
-   * Finds the end of the string quoted at `i`; sets `pos` after its closing quote. Returns the
-   * OR of its bytes (>= NON_ASCII when it holds UTF-8), plus ESCAPED when it holds a backslash, or
-   * -1 when it is not a string or holds a control character (invalid JSON).
-   */
-  #findString(buf: Buffer, i: number, end: number): number {
-    if (i >= end || buf[i] !== QUOTE) return -1;
-    let bits = 0;
-    let j = i + 1;
-    for (;;) {
-      if (j >= end) return -1;
-      // biome-ignore lint/style/noNonNullAssertion: in bounds, j < end
-      const c = buf[j]!;
-      if (c === QUOTE) break;
-      if (c === BACKSLASH) {
-        // Every JSON escape is `\` and one ASCII character (\uXXXX's hex digits hold no quote), so
-        // skipping one byte finds the same closing quote as JSON.parse; a bad escape fails there.
-        bits |= ESCAPED;
-        j += 2;
-      } else {
-        if (c < 0x20) return -1;
-        bits |= c;
-        j++;
-      }
-    }
-    this.#pos = j + 1;
-    return bits;
-  }
-
-  /** The string quoted at `i`, or undefined; sets `pos` after it. */
-  #scanString(buf: Buffer, i: number, end: number): string | undefined {
-    const bits = this.#findString(buf, i, end);
-    if (bits < 0) return undefined;
-    return this.#decodeString(buf, i, this.#pos, bits);
-  }
-
-  /**
-   * The remark quoted at `i`: as `scanString`, but a plain ASCII remark read before the header's
-   * latin1 text exists goes through the short-string cache (byte-strings.ts): a response whose only
-   * string is "ok" then needs no native call.
-   */
-  #scanRemark(buf: Buffer, i: number, end: number): string | undefined {
-    const bits = this.#findString(buf, i, end);
-    if (bits < 0) return undefined;
-    if (bits < NON_ASCII && this.#text === null) return readAscii(buf, i + 1, this.#pos - 1);
-    return this.#decodeString(buf, i, this.#pos, bits);
-  }
-
-  /**
-   * The string `buf[i, j)` (quotes included) that `findString` described with `bits`, or undefined
-   * to leave it to the JSON.parse path: on invalid UTF-8 (or a real U+FFFD, which cannot be told
-   * from a substituted one without the strict decode) and on an invalid escape.
-   */
-  #decodeString(buf: Buffer, i: number, j: number, bits: number): string | undefined {
-    // Without escapes or UTF-8, a slice of the latin1 text: no native call per string.
-    if (bits < NON_ASCII) return this.#latin1Text().slice(i + 1 - this.#textStart, j - 1 - this.#textStart);
-    let quoted: string;
-    if ((bits & NON_ASCII) !== 0) {
-      // Valid UTF-8 iff no U+FFFD came out (as in json-header.ts's headerText); a string's bytes lie
-      // between two ASCII quotes, which no multi-byte sequence contains, so strings are checked alone.
-      const escaped = (bits & ESCAPED) !== 0;
-      quoted = escaped ? (buf as RawBuffer).utf8Slice(i, j) : (buf as RawBuffer).utf8Slice(i + 1, j - 1);
-      if (quoted.indexOf("\uFFFD") !== -1) return undefined;
-      if (!escaped) return quoted;
-    } else {
-      quoted = this.#latin1Text().slice(i - this.#textStart, j - this.#textStart);
-    }
-    // Escapes are rare in headers (a remark with a newline or a quote): JSON.parse on the one
-    // string gives exactly what it gives inside the whole text.
-    try {
-      return JSON.parse(quoted) as string;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** The header as latin1 text, made on first use. */
-  #latin1Text(): string {
-    if (this.#text === null)
-      this.#text = (this.#header as RawBuffer).latin1Slice(this.#textStart, this.#textEnd);
-    return this.#text;
-  }
-
-  /** Checks the string quoted at `i` without making it; sets `pos` after it. */
-  #skipString(buf: Buffer, i: number, end: number): boolean {
-    const bits = this.#findString(buf, i, end);
-    if (bits < 0) return false;
-    return bits < NON_ASCII || this.#decodeString(buf, i, this.#pos, bits) !== undefined;
-  }
-
-  /**
-   * The language named by the string at `i`: a known name matched as bytes, any other string
-   * read as OTHER (as the JSON.parse path does), undefined when not a string (a number there is
-   * left to that path too).
-   */
-  #scanLanguage(buf: Buffer, i: number, end: number): number | undefined {
-    const bits = this.#findString(buf, i, end);
-    if (bits < 0) return undefined;
-    if (bits < NON_ASCII) {
-      const n = this.#pos - i - 2;
-      for (let code = 0; code < LANGUAGE_NAMES.length; code++) {
-        const name = LANGUAGE_NAMES[code];
-        if (name === undefined || name.length !== n) continue;
-        let k = 0;
-        while (k < n && buf[i + 1 + k] === name[k]) k++;
-        if (k === n) return code;
-      }
-      return LanguageCode.OTHER; // an escape-free ASCII string that is no known name
-    }
-    const name = this.#decodeString(buf, i, this.#pos, bits);
-    if (name === undefined) return undefined;
-    return languageFromName(name) ?? LanguageCode.OTHER;
-  }
-
-  /**
-   * The extFields object at `i` (string values, each key once), or undefined; sets `pos` after it.
-   * Throws "ext-fields-count" at key `maxExtFields + 1`.
-   */
-  #scanExtFields(buf: Buffer, i: number, end: number, maxExtFields: number): Map<string, string> | undefined {
-    if (buf[i++] !== OPEN_BRACE) return undefined;
-    const map = new Map<string, string>();
-    if (buf[i] !== QUOTE) i = skipSpace(buf, i, end);
-    if (buf[i] === CLOSE_BRACE) {
-      this.#pos = i + 1;
-      return map;
-    }
-    for (;;) {
-      const key = this.#scanString(buf, i, end);
-      if (key === undefined) return undefined;
-      i = this.#pos;
-      if (buf[i] !== COLON) i = skipSpace(buf, i, end);
-      if (buf[i++] !== COLON) return undefined;
-      // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
-      if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
-      const value = this.#scanString(buf, i, end);
-      if (value === undefined) return undefined;
-      const size = map.size;
-      map.set(key, value);
-      if (map.size === size) return undefined; // a repeated key: JSON.parse's last-wins is the slow path's
-      if (size === maxExtFields) {
-        throw new MalformedFrameError("ext-fields-count", `extFields hold more than ${maxExtFields} keys`);
-      }
-      i = this.#pos;
-      if (buf[i] !== COMMA && buf[i] !== CLOSE_BRACE) i = skipSpace(buf, i, end);
-      const c = buf[i++];
-      if (c === CLOSE_BRACE) {
-        this.#pos = i;
-        return map;
-      }
-      if (c !== COMMA) return undefined;
-      // biome-ignore lint/style/noNonNullAssertion: past the buffer, undefined <= 0x20 is false
-      if (buf[i]! <= 0x20) i = skipSpace(buf, i, end);
-    }
-  }
 }
 
 /** `scanner.scan(buf, start, end, maxExtFields)`, with a scanner of its own unless given one. */
@@ -548,18 +228,4 @@ export function scanJsonHeader(
   scanner: JsonHeaderScanner = new JsonHeaderScanner(),
 ): RemotingCommand | null {
   return scanner.scan(buf, start, end, maxExtFields);
-}
-
-/**
- * JSON's whitespace (RFC 8259 §2: space, tab, LF, CR) from `i`: the first other position. Called
- * only where the expected byte is missing, so fastjson's whitespace-free text never pays for it.
- */
-function skipSpace(buf: Buffer, i: number, end: number): number {
-  while (i < end) {
-    // biome-ignore lint/style/noNonNullAssertion: in bounds, i < end
-    const c = buf[i]!;
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-    i++;
-  }
-  return i;
 }

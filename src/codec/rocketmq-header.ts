@@ -3,7 +3,7 @@
  * test/fixtures/vectors/rocketmq and rocketmq-random):
  * - JSON (type 0): fastjson's rendering of the `RemotingCommand` bean (`RemotingSerializable.encode`),
  *   written by a specialised encoder for its fixed, alphabetical key order; decoded tolerantly.
- *   It lives in ./json-header.ts and is re-exported here.
+ *   It lives in ./json-header.ts (encoding) and ./json-header-decode.ts and is re-exported here.
  * - ROCKETMQ (type 1): the big-endian binary layout of `RocketMQSerializable.rocketMQProtocolEncode`
  *   and `rocketMQProtocolDecode`.
  * Each encoder returns one `Buffer.allocUnsafe` holding `reserve` free bytes and then the header,
@@ -18,7 +18,8 @@ import { javaWellFormed } from "./fastjson.js";
 import { checkInt32 } from "./json-header.js";
 import { RemotingCommand, SerializeType } from "./remoting-command.js";
 
-export { decodeJsonHeader, encodeJsonHeader, jsonHeaderText } from "./json-header.js";
+export { encodeJsonHeader, jsonHeaderText } from "./json-header.js";
+export { decodeJsonHeader } from "./json-header-decode.js";
 
 /** Size of the fixed part of a ROCKETMQ header: code 2, language 1, version 2, opaque 4, flag 4, remarkLen 4, extLen 4. */
 export const ROCKETMQ_FIXED_HEADER_BYTES = 21;

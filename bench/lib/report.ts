@@ -70,6 +70,7 @@ function ratioTargetRow(outcome: ScenarioOutcome, target: RatioTarget, targeted:
       ? `vs ${target.baseline} (reported)`
       : `${opSymbol(target.op)} ${target.factor}× ${target.baseline}`;
   const cells = targeted.map((impl) => {
+    if (target.impl !== undefined && target.impl !== impl.id) return "";
     const r = ratio(
       summaryOf(outcome, impl.id, target.metric),
       summaryOf(outcome, target.baseline, target.metric),
@@ -98,7 +99,7 @@ function absoluteTargetRow(
 function ratioCell(outcome: ScenarioOutcome, implId: string, baseline: string): string {
   if (implId === baseline || outcome.scenario.kind !== "load") return "";
   return outcome.scenario.targets
-    .filter((t) => t.baseline === baseline)
+    .filter((t) => t.baseline === baseline && (t.impl === undefined || t.impl === implId))
     .map((t) => {
       const r = ratio(summaryOf(outcome, implId, t.metric), summaryOf(outcome, baseline, t.metric));
       return `${labelOf(outcome.scenario, t.metric)} ${formatRatio(r)}`;

@@ -4,35 +4,17 @@
  * meaning "a name server"; processors for the requests a server pushes; name-server selection,
  * fail-over and reachability scan.
  */
-import {
-  FLAG_RESPONSE,
-  GO_AWAY_MIN_VERSION,
-  RemotingCommand,
-  ResponseCode,
-} from "../codec/remoting-command.js";
+import { type RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
 import { ConnectError, ErrorCodes, InvalidArgumentError, isMqwireError, SendError } from "../errors.js";
 import { type RemotingClientOptions, type ResolvedClientOptions, resolveClientOptions } from "../options.js";
 import type { Connector } from "../transport/transport.js";
 import type { RemotingChannel } from "./channel.js";
 import { ChannelTable } from "./channel-table.js";
 import { clientConnector } from "./client-connector.js";
+import { copyWithNewOpaque, mayGetGoAway } from "./go-away.js";
 import { checkTimeoutMs } from "./invoke-types.js";
 import { NameServers } from "./name-servers.js";
 import { type InvokeCallback, type InvokeOptions, RemotingService, runCallback } from "./remoting-service.js";
-
-/** A copy of a request for a resend: same fields, a new opaque, no response flag. */
-function copyWithNewOpaque(request: RemotingCommand): RemotingCommand {
-  const copy = RemotingCommand.createRequest(request.code, {
-    language: request.language,
-    version: request.version,
-    remark: request.remark,
-    extFields: request.extFields === null ? null : new Map(request.extFields),
-    body: request.body,
-    serializeType: request.serializeType,
-  });
-  copy.flag = request.flag & ~FLAG_RESPONSE;
-  return copy;
-}
 
 /** RocketMQ closes a timed-out sync call's channel only when time was left (#7057's guard). */
 const CLOSE_GUARD_MIN_MS = 100;
@@ -196,7 +178,7 @@ export class RemotingClient extends RemotingService {
     if (addr === null) return this.#invokeSyncRule(null, request, options.timeoutMs, options.signal);
     const deadlineAt = this.#checkDeadline(options.timeoutMs);
     if (typeof deadlineAt !== "number") return Promise.reject(deadlineAt);
-    return this.#mayGoAway(request)
+    return mayGetGoAway(request, this.options.reconnectOnGoAway)
       ? this.#invokeRetryingGoAway(this.#liveChannel(addr), addr, request, deadlineAt, options.signal)
       : this.#invokeOnce(addr, request, deadlineAt, options.signal);
   }
@@ -212,11 +194,6 @@ export class RemotingClient extends RemotingService {
     return this.#connect(addr, deadlineAt, signal).then((channel) =>
       this.invoker.invoke(channel, request, deadlineAt, signal, this.rpcHooks),
     );
-  }
-
-  /** Only requests newer than V5_3_1 can get GO_AWAY (RocketMQ's server checks the version). */
-  #mayGoAway(request: RemotingCommand): boolean {
-    return request.version >= GO_AWAY_MIN_VERSION && this.options.reconnectOnGoAway;
   }
 
   /**
@@ -286,7 +263,7 @@ export class RemotingClient extends RemotingService {
       remaining = deadlineAt - this.now();
     }
     try {
-      return await (this.#mayGoAway(request)
+      return await (mayGetGoAway(request, this.options.reconnectOnGoAway)
         ? this.#invokeRetryingGoAway(channel, addr, request, deadlineAt, signal)
         : this.invoker.invoke(channel, request, deadlineAt, signal, this.rpcHooks));
     } catch (err) {
@@ -319,7 +296,7 @@ export class RemotingClient extends RemotingService {
       runCallback(callback, null, deadlineAt, this.logger);
       return;
     }
-    if (this.#mayGoAway(request)) {
+    if (mayGetGoAway(request, this.options.reconnectOnGoAway)) {
       this.#invokeRetryingGoAway(this.#liveChannel(addr), addr, request, deadlineAt, undefined).then(
         (response) => runCallback(callback, response, null, this.logger),
         (error: Error) => runCallback(callback, null, error, this.logger),

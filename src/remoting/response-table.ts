@@ -20,6 +20,7 @@ import { type Clock, delayUntil, systemClock } from "../clock.js";
 import type { RemotingCommand } from "../codec/remoting-command.js";
 import { InvalidArgumentError, TimeoutError } from "../errors.js";
 import { defaultLogger, type Logger } from "../logger.js";
+import { at, compactHeap, popEarliest, pushByDeadline } from "./deadline-heap.js";
 import { OpaqueIndex } from "./opaque-index.js";
 
 /** How late after its deadline a call may time out, so calls due close together share one wake-up. */
@@ -80,13 +81,9 @@ class PendingCall {
 
 function noop(): void {}
 
-/**
- * `heap[i]` for an index the caller keeps within [0, heap.length): the heap is a dense array, so
- * that is never a hole. The one place the heap code asserts it.
- */
-function at(heap: readonly PendingCall[], i: number): PendingCall {
-  // biome-ignore lint/style/noNonNullAssertion: the callers' invariant above; the heap is the hot path of every call.
-  return heap[i]!;
+/** A call still pending; an ended one is a tombstone (#bury nulls its callbacks). */
+function isLive(call: PendingCall): boolean {
+  return call.onError !== null;
 }
 
 function bySeq(a: PendingCall, b: PendingCall): number {
@@ -181,7 +178,7 @@ export class ResponseTable {
     );
     this.#calls.add(call);
     if (deadlineAt === Number.POSITIVE_INFINITY) return;
-    this.#push(call);
+    pushByDeadline(this.#heap, call);
     if (deadlineAt + this.#resolutionMs < this.#armedAt) this.#arm(deadlineAt + this.#resolutionMs);
   }
 
@@ -295,7 +292,8 @@ export class ResponseTable {
       this.#tombstones = 0;
       if (!keepTimer) this.#disarm();
     } else if (this.#tombstones >= MIN_TOMBSTONES_TO_COMPACT && this.#tombstones > this.#calls.size) {
-      this.#compact();
+      compactHeap(this.#heap, isLive);
+      this.#tombstones = 0;
     }
   }
 
@@ -306,7 +304,7 @@ export class ResponseTable {
     const now = this.#clock.now();
     const heap = this.#heap;
     while (heap.length > 0 && at(heap, 0).deadlineAt <= now) {
-      const call = this.#pop();
+      const call = popEarliest(heap);
       const { onError, owner, opaque, context } = call;
       // Both are nulled together (#bury): a tombstone.
       if (onError === null || owner === null) {
@@ -347,56 +345,5 @@ export class ResponseTable {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#armedAt = Number.POSITIVE_INFINITY;
-  }
-
-  #push(call: PendingCall): void {
-    const heap = this.#heap;
-    let i = heap.length;
-    heap.push(call);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const above = at(heap, parent);
-      if (above.deadlineAt <= call.deadlineAt) break;
-      heap[i] = above;
-      i = parent;
-    }
-    heap[i] = call;
-  }
-
-  #pop(): PendingCall {
-    const heap = this.#heap;
-    const top = at(heap, 0);
-    const last = heap.pop() ?? top; // the heap was not empty: pop() returned an entry
-    if (heap.length > 0) this.#siftDown(last, 0);
-    return top;
-  }
-
-  /** Places `call` at hole `i` and moves it down until both children are later. */
-  #siftDown(call: PendingCall, i: number): void {
-    const heap = this.#heap;
-    const n = heap.length;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= n) break;
-      if (child + 1 < n && at(heap, child + 1).deadlineAt < at(heap, child).deadlineAt) child++;
-      const below = at(heap, child);
-      if (call.deadlineAt <= below.deadlineAt) break;
-      heap[i] = below;
-      i = child;
-    }
-    heap[i] = call;
-  }
-
-  /** Drops the tombstones in place and re-heapifies bottom-up (Floyd, O(n)). */
-  #compact(): void {
-    const heap = this.#heap;
-    let n = 0;
-    for (let i = 0; i < heap.length; i++) {
-      const call = at(heap, i);
-      if (call.onError !== null) heap[n++] = call;
-    }
-    heap.length = n;
-    this.#tombstones = 0;
-    for (let i = (n >> 1) - 1; i >= 0; i--) this.#siftDown(at(heap, i), i);
   }
 }

@@ -104,8 +104,13 @@ async function runLoadScenario(scenario: LoadScenario, impls: Implementation[], 
     for (const o of outcome.impls.filter((x) => x.skipped === undefined)) {
       const prefix = `[${scenario.id}] run ${round}/${settings.runs} ${o.impl.id}:`;
       try {
-        const figures = await runLoad(ROOT, o.impl, load, scenario.pin, (line) =>
-          log(`${prefix} warning: ${line}`),
+        const figures = await runLoad(
+          ROOT,
+          o.impl,
+          load,
+          scenario.pin,
+          (line) => log(`${prefix} warning: ${line}`),
+          scenario.nodeFlags,
         );
         const missing = scenario.metrics.filter((m) => !Number.isFinite(figures[m]));
         if (missing.length > 0) throw new Error(`no figure for ${missing.join(", ")}`);

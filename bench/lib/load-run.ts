@@ -14,18 +14,26 @@ const CLIENT_GRACE_MS = 30_000;
 /** The figures of one run: metric id → value (see LOAD_METRICS in scenarios.ts). */
 export type RunFigures = Record<string, number>;
 
-/** Runs `impl` under `load` once; rejects with a message when no figures came out. */
+/**
+ * Runs `impl` under `load` once; rejects with a message when no figures came out. `nodeFlags`
+ * go to both processes, before the script.
+ */
 export async function runLoad(
   root: string,
   impl: Implementation,
   load: LoadSpec,
   pin: { readonly server: string; readonly client: string } | undefined,
   warn: (line: string) => void,
+  nodeFlags: readonly string[] = [],
 ): Promise<RunFigures> {
-  const server = await startServer(impl.serverArgs, root, pin?.server);
+  const server = await startServer([...nodeFlags, ...impl.serverArgs], root, pin?.server);
   try {
     const serverCpuBefore = readCpuUs(server.process.pid);
-    const client = new NodeProcess(impl.clientArgs(server.target, load), root, pin?.client);
+    const client = new NodeProcess(
+      [...nodeFlags, ...impl.clientArgs(server.target, load)],
+      root,
+      pin?.client,
+    );
     const code = await client.waitForExit((load.warmupSeconds + load.seconds) * 1000 + CLIENT_GRACE_MS);
     const serverCpuAfter = readCpuUs(server.process.pid);
     if (code !== 0) throw new Error(`client exited with ${code}: ${client.stderr || "(no stderr)"}`);

@@ -40,6 +40,12 @@ export interface CodeStats {
   responseCode: number | null;
   /** How the calls ended. */
   result: CallResult;
+  /**
+   * True for requests the processor held and answered later (long polling: RocketMQ's
+   * `isSuspended()`, its `is_long_polling` label), whose processing time is mostly the hold.
+   * Always false for calls made.
+   */
+  isLongPolling: boolean;
   /** Calls (or requests) counted in this row. */
   calls: number;
   /** Of those, the ones that failed or got a response code other than SUCCESS (0). */
@@ -52,7 +58,7 @@ export interface CodeStats {
 export interface CallsSnapshot {
   /** Calls waiting for their response now, or requests in processing now. */
   inFlight: number;
-  /** One row per request code, response code and result, in the order they first occurred. */
+  /** One row per request code, response code, result and long polling, in the order they first occurred. */
   byCode: CodeStats[];
 }
 
@@ -79,8 +85,9 @@ export interface MetricsSnapshot {
 }
 
 /**
- * Rows kept per direction (request code × response code × result). Request and response codes
- * come from peers, so the table is bounded: later combinations fold into requestCode "other".
+ * Rows kept per direction (request code × response code × result × long polling). Request and
+ * response codes come from peers, so the table is bounded: later combinations fold into
+ * requestCode "other".
  */
 export const MAX_METRICS_ROWS = 256;
 
@@ -92,6 +99,7 @@ export class CallStatsRow {
     readonly requestCode: number | "other",
     readonly responseCode: number,
     readonly result: CallResult,
+    readonly isLongPolling: boolean,
   ) {}
 }
 
@@ -106,9 +114,9 @@ function rounded(micros: number): number {
 }
 
 /**
- * Per request code × response code × result: count, errors and a latency histogram. Recording
- * is a compare with the last row used (a pipelined client repeats one code), else a Map lookup
- * and a short scan; then one histogram bucket.
+ * Per request code × response code × result × long polling: count, errors and a latency
+ * histogram. Recording is a compare with the last row used (a pipelined client repeats one
+ * code), else a Map lookup and a short scan; then one histogram bucket.
  */
 export class CallMetrics {
   readonly #byCode = new Map<number, CallStatsRow[]>();
@@ -118,16 +126,26 @@ export class CallMetrics {
   /** Set by the OpenTelemetry binding; undefined costs one compare per call. */
   sink: CallMetricsSink | undefined;
 
-  /** Records one call; `responseCode` -1 means no response. */
-  record(requestCode: number, responseCode: number, result: CallResult, micros: number): void {
+  /**
+   * Records one call; `responseCode` -1 means no response, `longPolling` that the request was
+   * held before its answer (see {@link CodeStats.isLongPolling}).
+   */
+  record(
+    requestCode: number,
+    responseCode: number,
+    result: CallResult,
+    micros: number,
+    longPolling: boolean,
+  ): void {
     const last = this.#last;
     const row =
       last !== undefined &&
       last.requestCode === requestCode &&
       last.responseCode === responseCode &&
-      last.result === result
+      last.result === result &&
+      last.isLongPolling === longPolling
         ? last
-        : this.#find(requestCode, responseCode, result);
+        : this.#find(requestCode, responseCode, result, longPolling);
     row.histogram.record(micros);
     if ((result !== "success" && result !== "oneway") || (responseCode !== NONE && responseCode !== 0)) {
       row.errors++;
@@ -135,12 +153,12 @@ export class CallMetrics {
     if (this.sink !== undefined) this.sink(row, micros / 1000);
   }
 
-  #find(requestCode: number, responseCode: number, result: CallResult): CallStatsRow {
+  #find(requestCode: number, responseCode: number, result: CallResult, longPolling: boolean): CallStatsRow {
     const rows = this.#byCode.get(requestCode);
     let row: CallStatsRow | undefined;
     if (rows !== undefined) {
       for (const r of rows) {
-        if (r.responseCode === responseCode && r.result === result) {
+        if (r.responseCode === responseCode && r.result === result && r.isLongPolling === longPolling) {
           row = r;
           break;
         }
@@ -148,23 +166,23 @@ export class CallMetrics {
     }
     if (row === undefined) {
       if (this.#rows.length < MAX_METRICS_ROWS) {
-        row = new CallStatsRow(requestCode, responseCode, result);
+        row = new CallStatsRow(requestCode, responseCode, result, longPolling);
         if (rows === undefined) this.#byCode.set(requestCode, [row]);
         else rows.push(row);
         this.#rows.push(row);
       } else {
-        row = this.#other(result);
+        row = this.#other(result, longPolling);
       }
     }
     this.#last = row;
     return row;
   }
 
-  /** The overflow row of `result`, beyond MAX_METRICS_ROWS (one per result). */
-  #other(result: CallResult): CallStatsRow {
-    let row = this.#others.find((r) => r.result === result);
+  /** The overflow row of `result`, beyond MAX_METRICS_ROWS (one per result and long polling). */
+  #other(result: CallResult, longPolling: boolean): CallStatsRow {
+    let row = this.#others.find((r) => r.result === result && r.isLongPolling === longPolling);
     if (row === undefined) {
-      row = new CallStatsRow("other", NONE, result);
+      row = new CallStatsRow("other", NONE, result, longPolling);
       this.#others.push(row);
     }
     return row;
@@ -179,6 +197,7 @@ export class CallMetrics {
         requestCode: row.requestCode,
         responseCode: row.responseCode === NONE ? null : row.responseCode,
         result: row.result,
+        isLongPolling: row.isLongPolling,
         calls: h.count,
         errors: row.errors,
         latencyMs: {

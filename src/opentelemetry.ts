@@ -124,9 +124,9 @@ function codeDesc(name: string | undefined, code: number): string {
  * connections, bytes and in-flight counts:
  * - `rocketmq_rpc_latency` (histogram, ms): requests served, timed from arrival to the reply's
  *   write, with RocketMQ's attributes `protocol_type` ("remoting"), `request_code` and
- *   `response_code` (RocketMQ's lower-case names, else the number), `is_long_polling` (false:
- *   the remoting layer has no suspended requests) and `result` (success, oneway,
- *   write_channel_failed), and RocketMQ's bucket boundaries as advice;
+ *   `response_code` (RocketMQ's lower-case names, else the number), `is_long_polling` (true for
+ *   requests held and answered later, see `RemotingCommand.suspended`) and `result` (success,
+ *   oneway, write_channel_failed), and RocketMQ's bucket boundaries as advice;
  * - `mqwire_rpc_call_latency` (histogram, ms): calls made, same attributes; `result` is also
  *   timeout, cancelled, channel_closed or error, and `response_code` is absent when none came;
  * - gauges `mqwire_connections`, `mqwire_calls_in_flight`, `mqwire_requests_in_flight` and
@@ -173,7 +173,7 @@ export async function enableOpenTelemetry(
       if (row.responseCode !== -1) {
         attrs.response_code = codeDesc(responseCodeName(row.responseCode), row.responseCode);
       }
-      attrs.is_long_polling = false;
+      attrs.is_long_polling = row.isLongPolling;
       attrs.result = row.result;
       attributesOf.set(row, attrs);
     }

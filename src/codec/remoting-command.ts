@@ -177,6 +177,15 @@ export class RemotingCommand {
    * transient `processTimer` on the command for the same purpose).
    */
   receivedAt = 0;
+  /**
+   * On a request received from a peer: true once it is held for long polling (RocketMQ's
+   * `RemotingCommand.setSuspended`, the `is_long_polling` label of `rocketmq_rpc_latency`), so
+   * its processing time, mostly the hold, is told apart from ordinary requests'. Set for you when
+   * a processor returns no response to a request that expects one, to answer it later with
+   * `channel.respond`; a processor that holds a request in a pending Promise sets it itself.
+   * Not on the wire.
+   */
+  suspended = false;
 
   constructor(init: CommandInit = {}) {
     this.code = init.code ?? 0;

@@ -150,6 +150,10 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
    * oneway request; otherwise the response takes the request's opaque, the response flag and the
    * request's serialize type (JSON-only peers depend on the mirror; 5.x dropped it, 4.9 had it).
    * Processors answering later (long polling) call this with the request they kept.
+   *
+   * A null response to a request that expects one means it is held to be answered later: the
+   * request is marked {@link RemotingCommand.suspended}, so its eventual reply counts as long
+   * polling (as RocketMQ's PullRequestHoldService marks the pulls it holds).
    */
   respond(request: RemotingCommand, response: RemotingCommand | null | undefined): boolean {
     if (request.isOneway) {
@@ -157,7 +161,10 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
       this.#owner.onReplied(request, response ?? null, "oneway");
       return false;
     }
-    if (response == null) return false;
+    if (response == null) {
+      request.suspended = true;
+      return false;
+    }
     response.opaque = request.opaque;
     response.flag |= FLAG_RESPONSE;
     response.serializeType = request.serializeType;

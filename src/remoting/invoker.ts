@@ -91,8 +91,8 @@ export class Invoker {
         this.asyncPermits.release();
         if (metrics === undefined) return;
         const micros = (monotonicNow() - startedAt) * 1000;
-        if (outcome instanceof Error) metrics.record(code, -1, callResultOf(outcome), micros);
-        else metrics.record(code, outcome.code, "success", micros);
+        if (outcome instanceof Error) metrics.record(code, -1, callResultOf(outcome), micros, false);
+        else metrics.record(code, outcome.code, "success", micros, false);
       },
       createTimeoutError: (opaque, owner) =>
         new TimeoutError(
@@ -308,7 +308,7 @@ export class Invoker {
     if (channel.isWritable) permits.release();
     else channel.heldOnewayPermits++;
     // A oneway's latency is its write, done by now: counted, no clock read.
-    this.#callMetrics?.record(request.code, -1, "oneway", 0);
+    this.#callMetrics?.record(request.code, -1, "oneway", 0, false);
     return undefined;
   }
 }

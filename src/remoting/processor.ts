@@ -9,6 +9,8 @@ import type { RemotingChannel } from "./channel.js";
 /**
  * What a processor returns: a response to send now, or nothing (`null`/`undefined`) to answer
  * later through `channel.respond(request, response)` (RocketMQ 5.x long polling) or not at all.
+ * Returning nothing to a request that expects a response marks it `suspended`: its reply is
+ * counted as long polling (`is_long_polling` in the metrics).
  */
 export type ProcessorResult = RemotingCommand | null | undefined;
 

@@ -245,7 +245,8 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     // Once per run, as the arrival: a processor that answers in the run its request arrived in
     // counts 0. A fresh performance.now() here cost more than the rest of the metrics.
     const micros = (monotonicNow() - request.receivedAt) * 1000;
-    this.#requestMetrics.record(request.code, response === null ? -1 : response.code, result, micros);
+    const responseCode = response === null ? -1 : response.code;
+    this.#requestMetrics.record(request.code, responseCode, result, micros, request.suspended);
   }
   /** @internal ChannelOwner: a channel closed. */
   onChannelClose(channel: RemotingChannel, error: Error | undefined): void {

@@ -35,6 +35,9 @@ class OnDemandReader extends MetricReader {
 const ECHO = 10;
 const NOT_FOUND = 11;
 const SILENT = 12;
+/** PULL_MESSAGE and RocketMQ 5's POP_MESSAGE, held by the processor before their reply. */
+const HELD_PULL = 11;
+const HELD_POP = 200050;
 
 async function startPair(): Promise<{ server: RemotingServer; client: RemotingClient; addr: string }> {
   const server = new RemotingServer();
@@ -229,6 +232,73 @@ describe("enableOpenTelemetry with the OpenTelemetry SDK", () => {
       ["client", 1],
       ["server", 1],
     ]);
+  });
+
+  test("a held request is long polling: is_long_polling true in its point and its row", async (t) => {
+    const server = new RemotingServer();
+    // PULL_MESSAGE held as examples/long-polling.mjs holds it: no response now, channel.respond later.
+    server.registerProcessor(HELD_PULL, (request, channel) => {
+      setTimeout(() => channel.respond(request, RemotingCommand.createResponse(19, "nothing new")), 20);
+      return null;
+    });
+    // POP_MESSAGE held in a pending Promise: the processor marks the request itself.
+    server.registerProcessor(HELD_POP, async (request) => {
+      request.suspended = true;
+      await new Promise((r) => setTimeout(r, 20));
+      return RemotingCommand.createResponse(0);
+    });
+    server.registerProcessor(ECHO, (request) =>
+      RemotingCommand.createResponse(0, null, { body: request.body }),
+    );
+    await server.start();
+    const client = new RemotingClient({ scanNameServers: false });
+    const reader = new OnDemandReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const binding = await enableOpenTelemetry(server, { meterProvider: provider });
+    assert.ok(binding);
+    t.after(async () => {
+      binding.close();
+      await provider.shutdown();
+      await client.shutdown();
+      await server.shutdown({ graceMs: 0 });
+    });
+    const addr = server.addresses[0]!;
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await client.invoke(addr, client.createRequest(HELD_PULL))).code, 19);
+      assert.equal((await client.invoke(addr, client.createRequest(HELD_POP))).code, 0);
+      assert.equal((await client.invoke(addr, client.createRequest(ECHO))).code, 0);
+    }
+
+    const { resourceMetrics } = await reader.collect();
+    const byCode = new Map(
+      histogramPoints(resourceMetrics, RPC_LATENCY).map((p) => [p.attributes.request_code, p]),
+    );
+    assert.deepEqual(byCode.get("pull_message")?.attributes, {
+      protocol_type: "remoting",
+      request_code: "pull_message",
+      response_code: "pull_not_found",
+      is_long_polling: true,
+      result: "success",
+    });
+    assert.equal(byCode.get("pull_message")?.value.count, 2);
+    assert.ok((byCode.get("pull_message")?.value.min ?? 0) >= 15, "the hold is its latency");
+    assert.equal(byCode.get("200050")?.attributes.is_long_polling, true);
+    assert.equal(byCode.get("send_message")?.attributes.is_long_polling, false);
+    assert.equal(byCode.size, 3, "one point per code: held and immediate never share one");
+
+    const rows = server.metrics().requests.byCode;
+    assert.deepEqual(
+      rows.map((r) => [r.requestCode, r.isLongPolling, r.calls]),
+      [
+        [HELD_PULL, true, 2],
+        [HELD_POP, true, 2],
+        [ECHO, false, 2],
+      ],
+    );
+    assert.ok(
+      client.metrics().calls.byCode.every((r) => !r.isLongPolling),
+      "calls made are never long polling",
+    );
   });
 
   test("without a meterProvider the global one is used; close() stops recording", async (t) => {

@@ -52,23 +52,25 @@ describe("LatencyHistogram", () => {
 });
 
 describe("CallMetrics", () => {
-  test("one row per request code, response code and result; errors are failures and codes other than 0", () => {
+  test("one row per request code, response code, result and long polling; errors are failures and codes other than 0", () => {
     const m = new CallMetrics();
-    m.record(10, 0, "success", 100);
-    m.record(10, 0, "success", 300);
-    m.record(10, 17, "success", 200);
-    m.record(10, -1, "timeout", 5000);
-    m.record(11, -1, "oneway", 0);
-    m.record(10, 0, "success", 200);
+    m.record(10, 0, "success", 100, false);
+    m.record(10, 0, "success", 300, false);
+    m.record(10, 17, "success", 200, false);
+    m.record(10, -1, "timeout", 5000, false);
+    m.record(11, -1, "oneway", 0, false);
+    m.record(10, 0, "success", 200, false);
+    m.record(10, 0, "success", 5000, true);
     const snap = m.snapshot(3);
     assert.equal(snap.inFlight, 3);
     assert.deepEqual(
-      snap.byCode.map((r) => [r.requestCode, r.responseCode, r.result, r.calls, r.errors]),
+      snap.byCode.map((r) => [r.requestCode, r.responseCode, r.result, r.isLongPolling, r.calls, r.errors]),
       [
-        [10, 0, "success", 3, 0],
-        [10, 17, "success", 1, 1],
-        [10, null, "timeout", 1, 1],
-        [11, null, "oneway", 1, 0],
+        [10, 0, "success", false, 3, 0],
+        [10, 17, "success", false, 1, 1],
+        [10, null, "timeout", false, 1, 1],
+        [11, null, "oneway", false, 1, 0],
+        [10, 0, "success", true, 1, 0],
       ],
     );
     // 200 µs lies in the bucket 192-207: a percentile reports the bucket's top, the max is exact.
@@ -77,9 +79,9 @@ describe("CallMetrics", () => {
 
   test(`rows are bounded: past ${MAX_METRICS_ROWS}, codes fold into "other" (one row per result)`, () => {
     const m = new CallMetrics();
-    for (let code = 0; code < MAX_METRICS_ROWS + 100; code++) m.record(code, 0, "success", 1);
-    m.record(99_999, -1, "timeout", 1);
-    m.record(99_998, -1, "timeout", 1);
+    for (let code = 0; code < MAX_METRICS_ROWS + 100; code++) m.record(code, 0, "success", 1, false);
+    m.record(99_999, -1, "timeout", 1, false);
+    m.record(99_998, -1, "timeout", 1, false);
     const rows = m.snapshot(0).byCode;
     assert.equal(rows.length, MAX_METRICS_ROWS + 2);
     const other = rows.filter((r) => r.requestCode === "other");
@@ -96,9 +98,9 @@ describe("CallMetrics", () => {
     const m = new CallMetrics();
     const seen: string[] = [];
     m.sink = (row, ms) => seen.push(`${row.requestCode}/${row.result}/${ms}`);
-    m.record(34, 0, "success", 1500);
+    m.record(34, 0, "success", 1500, false);
     m.sink = undefined;
-    m.record(34, 0, "success", 1500);
+    m.record(34, 0, "success", 1500, false);
     assert.deepEqual(seen, ["34/success/1.5"]);
   });
 });

@@ -145,6 +145,7 @@ export {
   DEFAULT_CLIENT_VERSION,
   parseNameServerList,
 } from "./rocketmq/client-options.js";
+export { requestCodeLabel, responseCodeLabel } from "./rocketmq/code-labels.js";
 export {
   describeResponseCode,
   parseRequestCode,

@@ -13,7 +13,7 @@ import type { CallMetrics, CallMetricsSink, CallStatsRow } from "./call-metrics.
 import { InvalidArgumentError } from "./errors.js";
 import type { RemotingClient } from "./remoting/remoting-client.js";
 import { RemotingServer } from "./remoting/remoting-server.js";
-import { requestCodeName, responseCodeName } from "./rocketmq/codes.js";
+import { requestCodeLabel, responseCodeLabel } from "./rocketmq/code-labels.js";
 
 /** Attribute values mqwire records. */
 export type OtelAttributes = Record<string, string | boolean>;
@@ -114,19 +114,15 @@ async function globalMeterProvider(): Promise<OtelMeterProvider | undefined> {
   }
 }
 
-/** RemotingHelper.getRequestCodeDesc / getResponseCodeDesc: the lower-case name, else the number. */
-function codeDesc(name: string | undefined, code: number): string {
-  return name === undefined ? String(code) : name.toLowerCase();
-}
-
 /**
  * Records the calls and requests of `services` as OpenTelemetry metrics and observes their
  * connections, bytes and in-flight counts:
  * - `rocketmq_rpc_latency` (histogram, ms): requests served, timed from arrival to the reply's
  *   write, with RocketMQ's attributes `protocol_type` ("remoting"), `request_code` and
- *   `response_code` (RocketMQ's lower-case names, else the number), `is_long_polling` (true for
- *   requests held and answered later, see `RemotingCommand.suspended`) and `result` (success,
- *   oneway, write_channel_failed), and RocketMQ's bucket boundaries as advice;
+ *   `response_code` (RocketMQ 5's lower-case names, else the number: {@link requestCodeLabel},
+ *   {@link responseCodeLabel}), `is_long_polling` (true for requests held and answered later,
+ *   see `RemotingCommand.suspended`) and `result` (success, oneway, write_channel_failed), and
+ *   RocketMQ's bucket boundaries as advice;
  * - `mqwire_rpc_call_latency` (histogram, ms): calls made, same attributes; `result` is also
  *   timeout, cancelled, channel_closed or error, and `response_code` is absent when none came;
  * - gauges `mqwire_connections`, `mqwire_calls_in_flight`, `mqwire_requests_in_flight` and
@@ -168,11 +164,8 @@ export async function enableOpenTelemetry(
     let attrs = attributesOf.get(row);
     if (attrs === undefined) {
       attrs = { ...extra, protocol_type: "remoting" };
-      attrs.request_code =
-        row.requestCode === "other" ? "other" : codeDesc(requestCodeName(row.requestCode), row.requestCode);
-      if (row.responseCode !== -1) {
-        attrs.response_code = codeDesc(responseCodeName(row.responseCode), row.responseCode);
-      }
+      attrs.request_code = row.requestCode === "other" ? "other" : requestCodeLabel(row.requestCode);
+      if (row.responseCode !== -1) attrs.response_code = responseCodeLabel(row.responseCode);
       attrs.is_long_polling = row.isLongPolling;
       attrs.result = row.result;
       attributesOf.set(row, attrs);

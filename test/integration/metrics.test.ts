@@ -282,7 +282,7 @@ describe("enableOpenTelemetry with the OpenTelemetry SDK", () => {
     });
     assert.equal(byCode.get("pull_message")?.value.count, 2);
     assert.ok((byCode.get("pull_message")?.value.min ?? 0) >= 15, "the hold is its latency");
-    assert.equal(byCode.get("200050")?.attributes.is_long_polling, true);
+    assert.equal(byCode.get("pop_message")?.attributes.is_long_polling, true);
     assert.equal(byCode.get("send_message")?.attributes.is_long_polling, false);
     assert.equal(byCode.size, 3, "one point per code: held and immediate never share one");
 

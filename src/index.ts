@@ -129,6 +129,7 @@ export {
   parseClusterInfo,
   parseConsumerIdList,
   parseConsumeStats,
+  parseHeartbeatData,
   parseRocketmqJson,
   parseTopicList,
   parseTopicRouteData,
@@ -177,6 +178,7 @@ export {
 } from "./rocketmq/message-id.js";
 export { MessageStream, type MessageStreamOptions } from "./rocketmq/message-stream.js";
 export { MQClient } from "./rocketmq/mq-client.js";
+export { mqVersionName } from "./rocketmq/mq-version.js";
 export {
   Producer,
   type ProducerOptions,

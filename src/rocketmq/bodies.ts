@@ -28,6 +28,7 @@ export {
   javaStringHashCode,
   type MessageModel,
   type ProducerData,
+  parseHeartbeatData,
   type SubscriptionData,
 } from "./heartbeat-data.js";
 export {

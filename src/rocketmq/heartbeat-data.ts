@@ -1,7 +1,8 @@
 /**
  * The HEART_BEAT (34) body a client sends to every broker it uses (RocketMQ
  * `common/protocol/heartbeat/HeartbeatData.java`, `ConsumerData.java`, `SubscriptionData.java`),
- * and `FilterAPI.buildSubscriptionData` for TAG expressions.
+ * written as the Java client writes it and read as a broker reads it, and
+ * `FilterAPI.buildSubscriptionData` for TAG expressions.
  *
  * The encoding is byte for byte what the Java client writes: fastjson sorts a bean's fields by
  * name and omits nulls, and strings are escaped as fastjson escapes them (`fastjsonQuote`).
@@ -9,9 +10,25 @@
  */
 import { fastjsonQuote, javaWellFormed } from "../codec/fastjson.js";
 import { InvalidArgumentError } from "../errors.js";
+import {
+  array,
+  BodyFieldError,
+  bodyObject,
+  int,
+  type JsonObject,
+  long,
+  object,
+  path,
+  boolean as readBoolean,
+  string,
+  stringList,
+} from "./body-fields.js";
 
-/** Pull (lite pull, pull consumers) or push (RocketMQ `heartbeat/ConsumeType.java`). */
-export type ConsumeType = "CONSUME_ACTIVELY" | "CONSUME_PASSIVELY";
+/**
+ * Pull (lite pull, pull consumers), push, or RocketMQ 5's pop (RocketMQ `heartbeat/ConsumeType.java`;
+ * a 4.x broker knows the first two only).
+ */
+export type ConsumeType = "CONSUME_ACTIVELY" | "CONSUME_PASSIVELY" | "CONSUME_POP";
 /** RocketMQ `heartbeat/MessageModel.java`. */
 export type MessageModel = "CLUSTERING" | "BROADCASTING";
 /** Where a group with no committed offset starts (RocketMQ `consumer/ConsumeFromWhere.java`). */
@@ -25,7 +42,7 @@ export type ConsumeFromWhere =
 /** RocketMQ `filter/ExpressionType.java`. */
 export type ExpressionType = "TAG" | "SQL92";
 
-const CONSUME_TYPES: readonly string[] = ["CONSUME_ACTIVELY", "CONSUME_PASSIVELY"];
+const CONSUME_TYPES: readonly string[] = ["CONSUME_ACTIVELY", "CONSUME_PASSIVELY", "CONSUME_POP"];
 const MESSAGE_MODELS: readonly string[] = ["CLUSTERING", "BROADCASTING"];
 const CONSUME_FROM: readonly string[] = [
   "CONSUME_FROM_LAST_OFFSET",
@@ -217,4 +234,66 @@ export function encodeHeartbeatData(data: HeartbeatData): Buffer {
     `,"producerDataSet":${list(data.producerDataSet, "HeartbeatData.producerDataSet", producer)}}`;
   // Java's getBytes(UTF_8) writes a lone surrogate as '?' where Buffer.from writes U+FFFD.
   return Buffer.from(javaWellFormed(text), "utf8");
+}
+
+// Reading a body: absent fields take the defaults of Java's beans (empty sets, false, TAG),
+// present ones must have the right type; enum fields and names are required.
+
+function enumField<T extends string>(o: JsonObject, key: string, allowed: readonly string[], f: string): T {
+  const value = string(o[key], path(f, key));
+  if (!allowed.includes(value)) throw new BodyFieldError(path(f, key), `one of ${allowed.join(", ")}`, value);
+  return value as T;
+}
+
+function listField<T>(o: JsonObject, key: string, f: string, read: (v: unknown, f: string) => T): T[] {
+  const value = o[key];
+  if (value === undefined || value === null) return [];
+  return array(value, path(f, key)).map((item, i) => read(item, path(path(f, key), i)));
+}
+
+function parseSubscription(value: unknown, f: string): SubscriptionData {
+  const o = object(value, f);
+  return {
+    classFilterMode:
+      o.classFilterMode == null ? false : readBoolean(o.classFilterMode, path(f, "classFilterMode")),
+    topic: string(o.topic, path(f, "topic")),
+    subString: string(o.subString, path(f, "subString")),
+    tagsSet: o.tagsSet == null ? [] : stringList(o.tagsSet, path(f, "tagsSet")),
+    codeSet: listField(o, "codeSet", f, int),
+    subVersion: o.subVersion == null ? 0 : long(o.subVersion, path(f, "subVersion")),
+    expressionType: o.expressionType == null ? "TAG" : enumField(o, "expressionType", EXPRESSION_TYPES, f),
+  };
+}
+
+function parseConsumer(value: unknown, f: string): ConsumerData {
+  const o = object(value, f);
+  return {
+    groupName: string(o.groupName, path(f, "groupName")),
+    consumeType: enumField(o, "consumeType", CONSUME_TYPES, f),
+    messageModel: enumField(o, "messageModel", MESSAGE_MODELS, f),
+    consumeFromWhere: enumField(o, "consumeFromWhere", CONSUME_FROM, f),
+    subscriptionDataSet: listField(o, "subscriptionDataSet", f, parseSubscription),
+    unitMode: o.unitMode == null ? false : readBoolean(o.unitMode, path(f, "unitMode")),
+  };
+}
+
+/**
+ * Reads a HEART_BEAT (34) body, as a broker does (HeartbeatData.decode): what Java and mqwire
+ * clients send, and RocketMQ 5's (a `CONSUME_POP` consumer; `heartbeatFingerprint` and
+ * `withoutSub`, which a lite heartbeat carries, are not read). Sets absent from the body are
+ * empty.
+ *
+ * @throws ProtocolError (`MQW_ERR_PROTOCOL`): `JsonDialectError` for a body that is not
+ * RocketMQ JSON, `BodyFieldError` naming the first field that is missing or of the wrong type
+ */
+export function parseHeartbeatData(body: Uint8Array): HeartbeatData {
+  const f = "HeartbeatData";
+  const o = bodyObject(body, f);
+  return {
+    clientID: string(o.clientID, path(f, "clientID")),
+    producerDataSet: listField(o, "producerDataSet", f, (v, at) => ({
+      groupName: string(object(v, at).groupName, path(at, "groupName")),
+    })),
+    consumerDataSet: listField(o, "consumerDataSet", f, parseConsumer),
+  };
 }

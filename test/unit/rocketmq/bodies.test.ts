@@ -14,6 +14,7 @@ import {
   parseClusterInfo,
   parseConsumerIdList,
   parseConsumeStats,
+  parseHeartbeatData,
   parseTopicList,
   parseTopicRouteData,
   parseTopicStatsTable,
@@ -358,6 +359,79 @@ describe("HeartbeatData (34)", () => {
         (err: { code?: string }) => err.code === "MQW_ERR_INVALID_ARGUMENT",
       );
     }
+  });
+});
+
+describe("parseHeartbeatData (34, as a broker reads it)", () => {
+  test("the Java lite pull consumer's body, and encode's output read back", () => {
+    const lines = readFileSync(join(FIXTURES, "java-heartbeat.jsonl"), "utf8").trim().split("\n");
+    const request = lines
+      .map((l) => JSON.parse(l) as { kind: string; code: number; body: string })
+      .find((s) => s.kind === "request" && s.code === 34);
+    assert.ok(request);
+    const data = parseHeartbeatData(bytes(request.body));
+    assert.deepEqual(data, JSON.parse(request.body));
+    assert.equal(data.consumerDataSet[0]?.consumeType, "CONSUME_ACTIVELY");
+    assert.deepEqual(data.producerDataSet, [{ groupName: "CLIENT_INNER_PRODUCER" }]);
+    assert.deepEqual(parseHeartbeatData(encodeHeartbeatData(data)), data);
+  });
+
+  test("RocketMQ 5's: a pop consumer, a lite heartbeat without subscriptions, Java's defaults", () => {
+    const body = bytes(
+      '{"clientID":"c@1","consumerDataSet":[{"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET",' +
+        '"consumeType":"CONSUME_POP","groupName":"g","messageModel":"CLUSTERING"}],' +
+        '"heartbeatFingerprint":-12345,"withoutSub":true}',
+    );
+    assert.deepEqual(parseHeartbeatData(body), {
+      clientID: "c@1",
+      producerDataSet: [],
+      consumerDataSet: [
+        {
+          groupName: "g",
+          consumeType: "CONSUME_POP",
+          messageModel: "CLUSTERING",
+          consumeFromWhere: "CONSUME_FROM_LAST_OFFSET",
+          subscriptionDataSet: [],
+          unitMode: false,
+        },
+      ],
+    });
+    const sub = parseHeartbeatData(
+      bytes(
+        '{"clientID":"c","consumerDataSet":[{"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET",' +
+          '"consumeType":"CONSUME_PASSIVELY","groupName":"g","messageModel":"BROADCASTING",' +
+          '"subscriptionDataSet":[{"topic":"T","subString":"*"}]}]}',
+      ),
+    ).consumerDataSet[0]?.subscriptionDataSet[0];
+    assert.deepEqual(sub, {
+      classFilterMode: false,
+      topic: "T",
+      subString: "*",
+      tagsSet: [],
+      codeSet: [],
+      subVersion: 0,
+      expressionType: "TAG",
+    });
+  });
+
+  test("a field missing or of the wrong type is a BodyFieldError naming it", () => {
+    throwsField(() => parseHeartbeatData(bytes("{}")), "HeartbeatData.clientID");
+    throwsField(
+      () => parseHeartbeatData(bytes('{"clientID":"c","producerDataSet":[{}]}')),
+      "HeartbeatData.producerDataSet[0].groupName",
+    );
+    throwsField(
+      () =>
+        parseHeartbeatData(
+          bytes('{"clientID":"c","consumerDataSet":[{"groupName":"g","consumeType":"PUSH"}]}'),
+        ),
+      "HeartbeatData.consumerDataSet[0].consumeType",
+    );
+    throwsField(
+      () => parseHeartbeatData(bytes('{"clientID":"c","producerDataSet":{}}')),
+      "HeartbeatData.producerDataSet",
+    );
+    throwsProtocol(() => parseHeartbeatData(bytes("not json")));
   });
 });
 

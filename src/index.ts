@@ -3,6 +3,7 @@
  * over a Qpid-style network driver and protocol engine. The only public barrel.
  */
 
+export { CONSUMER_CONNECTIONS, PRODUCER_CONNECTIONS } from "./broker-connection-gauges.js";
 export {
   type CallResult,
   type CallsSnapshot,

@@ -9,6 +9,7 @@
  * declarations, so an application without OpenTelemetry installs, compiles and runs as before.
  */
 
+import { observeBrokerConnectionGauges } from "./broker-connection-gauges.js";
 import type { CallMetrics, CallMetricsSink, CallStatsRow } from "./call-metrics.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { RemotingClient } from "./remoting/remoting-client.js";
@@ -76,6 +77,14 @@ export interface OpenTelemetryOptions {
    * broker's dashboards filter on. Default none.
    */
   attributes?: Readonly<Record<string, string>>;
+  /**
+   * Also observe RocketMQ 5's broker connection gauges, `rocketmq_producer_connections` and
+   * `rocketmq_consumer_connections`, for the servers bound: each channel is classified from the
+   * HEART_BEAT (34) bodies its server answered SUCCESS, less UNREGISTER_CLIENT (35), until it
+   * closes. For a server playing a broker (or a proxy in front of one); replies to other codes
+   * cost nothing more. Default false.
+   */
+  brokerConnectionGauges?: boolean;
 }
 
 /** A binding made by {@link enableOpenTelemetry}. */
@@ -127,7 +136,9 @@ async function globalMeterProvider(): Promise<OtelMeterProvider | undefined> {
  *   timeout, cancelled, channel_closed or error, and `response_code` is absent when none came;
  * - gauges `mqwire_connections`, `mqwire_calls_in_flight`, `mqwire_requests_in_flight` and
  *   counters `mqwire_connections_opened`, `mqwire_bytes_received`, `mqwire_bytes_sent`, with
- *   `protocol_type` and `side` ("server" or "client"), summed over the services of each side.
+ *   `protocol_type` and `side` ("server" or "client"), summed over the services of each side;
+ * - with `brokerConnectionGauges`, RocketMQ 5's `rocketmq_producer_connections` and
+ *   `rocketmq_consumer_connections` for the servers among `services`.
  *
  * Resolves with undefined when no `meterProvider` is given and `@opentelemetry/api` is not
  * installed. A service can be bound once at a time (MQW_ERR_INVALID_ARGUMENT otherwise). Each
@@ -222,6 +233,11 @@ export async function enableOpenTelemetry(
     }
   };
   meter.addBatchObservableCallback(observe, observables);
+  const servers = list.filter((s): s is RemotingServer => s instanceof RemotingServer);
+  const unobserveGauges =
+    options.brokerConnectionGauges === true
+      ? observeBrokerConnectionGauges(meter, servers, extra)
+      : undefined;
 
   let closed = false;
   return {
@@ -229,6 +245,7 @@ export async function enableOpenTelemetry(
       if (closed) return;
       closed = true;
       meter.removeBatchObservableCallback(observe, observables);
+      unobserveGauges?.();
       for (const table of tables) table.sink = undefined;
       for (const service of list) bound.delete(service);
     },

@@ -22,7 +22,12 @@ export interface ChannelOwner {
   onResponse(channel: RemotingChannel, response: RemotingCommand): void;
   onChannelIdle(channel: RemotingChannel, kind: IdleKind): void;
   /** A reply to `request` was written ("success"), or not ("write_channel_failed"), or was not due ("oneway"). */
-  onReplied(request: RemotingCommand, response: RemotingCommand | null, result: CallResult): void;
+  onReplied(
+    channel: RemotingChannel,
+    request: RemotingCommand,
+    response: RemotingCommand | null,
+    result: CallResult,
+  ): void;
   onChannelClose(channel: RemotingChannel, error: Error | undefined): void;
   /** close() was called: RocketMQ fails the channel's calls on the outbound close (§6.8), not when the socket is gone. */
   onChannelClosing?(channel: RemotingChannel): void;
@@ -158,7 +163,7 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   respond(request: RemotingCommand, response: RemotingCommand | null | undefined): boolean {
     if (request.isOneway) {
       // Counted once processed, reply or not (RocketMQ records RESULT_ONEWAY instead of writing).
-      this.#owner.onReplied(request, response ?? null, "oneway");
+      this.#owner.onReplied(this, request, response ?? null, "oneway");
       return false;
     }
     if (response == null) {
@@ -169,18 +174,18 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
     response.flag |= FLAG_RESPONSE;
     response.serializeType = request.serializeType;
     if (this.#closed) {
-      this.#owner.onReplied(request, response, "write_channel_failed");
+      this.#owner.onReplied(this, request, response, "write_channel_failed");
       return false;
     }
     try {
       this.engine.send(response);
-      this.#owner.onReplied(request, response, "success");
+      this.#owner.onReplied(this, request, response, "success");
       if (diagnostics.response.hasSubscribers)
         diagnostics.response.publish({ channel: this, request, response });
       return true;
     } catch (err) {
       if (this.engine.isClosed) {
-        this.#owner.onReplied(request, response, "write_channel_failed");
+        this.#owner.onReplied(this, request, response, "write_channel_failed");
         return false;
       }
       // The codec refused the response (a code outside int16 or a key over 32767 bytes in a
@@ -196,7 +201,7 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
         },
       );
       const sent = this.send(fallback);
-      this.#owner.onReplied(request, fallback, sent ? "success" : "write_channel_failed");
+      this.#owner.onReplied(this, request, fallback, sent ? "success" : "write_channel_failed");
       return sent;
     }
   }

@@ -42,6 +42,25 @@ export interface ChannelSide {
   deadlines?: { handshakeTimeoutMs: number; frameTimeoutMs: number };
 }
 
+/**
+ * RocketMQ's HEART_BEAT and UNREGISTER_CLIENT, whose replies a {@link ClientRegistry} sees; the
+ * remoting layer leaves every other code to processors. Compared inline so that replies to other
+ * codes cost one compare, or none with no registry.
+ */
+const HEART_BEAT = 34;
+const UNREGISTER_CLIENT = 35;
+
+/**
+ * @internal What a server learns of its clients from their heartbeats (src/rocketmq/client-connections.ts
+ * implements it; the remoting layer does not read bodies).
+ */
+export interface ClientRegistry {
+  /** A reply to a HEART_BEAT or UNREGISTER_CLIENT request was written, or could not be. */
+  onReplied(channel: RemotingChannel, request: RemotingCommand, response: RemotingCommand | null): void;
+  /** The channel closed. */
+  forget(channel: RemotingChannel): void;
+}
+
 /** A connecting side's channel: it speaks first and trusts its server, so no deadlines. */
 const NO_DEADLINES = { handshakeTimeoutMs: 0, frameTimeoutMs: 0 } as const;
 
@@ -165,6 +184,12 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     };
   }
 
+  /**
+   * @internal Sees the replies to HEART_BEAT and UNREGISTER_CLIENT and every channel's close:
+   * set by the OpenTelemetry binding's broker connection gauges, undefined otherwise.
+   */
+  clientRegistry: ClientRegistry | undefined;
+
   /** @internal The per-code tables behind metrics(), for the OpenTelemetry binding. */
   get callMetrics(): { readonly calls: CallMetrics; readonly requests: CallMetrics } {
     return { calls: this.#callMetrics, requests: this.#requestMetrics };
@@ -240,7 +265,16 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     );
   }
   /** @internal ChannelOwner: a reply to a peer's request was written, or could not be. */
-  onReplied(request: RemotingCommand, response: RemotingCommand | null, result: CallResult): void {
+  onReplied(
+    channel: RemotingChannel,
+    request: RemotingCommand,
+    response: RemotingCommand | null,
+    result: CallResult,
+  ): void {
+    const clients = this.clientRegistry;
+    if (clients !== undefined && (request.code === HEART_BEAT || request.code === UNREGISTER_CLIENT)) {
+      clients.onReplied(channel, request, response);
+    }
     if (!this.#metricsOn) return;
     // Once per run, as the arrival: a processor that answers in the run its request arrived in
     // counts 0. A fresh performance.now() here cost more than the rest of the metrics.
@@ -250,6 +284,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   }
   /** @internal ChannelOwner: a channel closed. */
   onChannelClose(channel: RemotingChannel, error: Error | undefined): void {
+    this.clientRegistry?.forget(channel);
     if (this.#live.delete(channel)) {
       this.#closedBytesIn += channel.engine.transport.bytesRead;
       this.#closedBytesOut += channel.engine.transport.bytesWritten;

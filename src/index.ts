@@ -13,7 +13,7 @@ export {
   type MetricsSnapshot,
 } from "./call-metrics.js";
 export { type Clock, oncePerRun, systemClock } from "./clock.js";
-export type { Codec, DecoderLimits, FrameDecoder, SniffResult } from "./codec/codec.js";
+export type { Codec, DecoderLimits, FrameDecoder, FrameSink, SniffResult } from "./codec/codec.js";
 export { jsonObjectKeyOrder } from "./codec/fastjson.js";
 export { jsonHeaderText } from "./codec/json-header.js";
 export {
@@ -30,12 +30,19 @@ export {
   SerializeType,
   serializeTypeName,
 } from "./codec/remoting-command.js";
-export { decodeFrame, encodeFrame, rocketmqCodec } from "./codec/rocketmq-codec.js";
+export {
+  decodeFrame,
+  encodeFrame,
+  type RocketmqCodec,
+  type RocketmqCodecOptions,
+  rocketmqCodec,
+} from "./codec/rocketmq-codec.js";
 export { diagnostics } from "./diagnostics.js";
+export type { ProtocolEngineOptions } from "./engine/engine-options.js";
 export type { FrameHandler } from "./engine/frame-handler.js";
 export { ProtocolEngine } from "./engine/protocol-engine.js";
 export * from "./errors.js";
-export { type CaseResult, runInteropCases } from "./interop/interop-cases.js";
+export { type CaseResult, type InteropRunOptions, runInteropCases } from "./interop/interop-cases.js";
 export { InteropCode, registerInteropClient, registerInteropService } from "./interop/interop-service.js";
 export { defaultLogger, type Logger, silentLogger } from "./logger.js";
 export {
@@ -89,7 +96,7 @@ export {
   type ResolvedRemotingOptions,
   type ResolvedServerOptions,
 } from "./options.js";
-export { computeAclSignature, createAclSigningHook } from "./remoting/acl-hook.js";
+export { type AclCredentials, computeAclSignature, createAclSigningHook } from "./remoting/acl-hook.js";
 export {
   type AclAccount,
   type AclVerifyingHookOptions,
@@ -122,11 +129,16 @@ export {
   type BrokerData,
   buildSubscriptionData,
   type ClusterInfo,
+  type ConsumeFromWhere,
   type ConsumeQueueStats,
   type ConsumerData,
   type ConsumeStats,
+  type ConsumeType,
+  type ExpressionType,
   encodeHeartbeatData,
   type HeartbeatData,
+  type MessageModel,
+  type ProducerData,
   parseClusterInfo,
   parseConsumerIdList,
   parseConsumeStats,
@@ -146,6 +158,7 @@ export {
   type ClientOptions,
   DEFAULT_CLIENT_VERSION,
   parseNameServerList,
+  type ResolvedRocketmqClientOptions,
 } from "./rocketmq/client-options.js";
 export { requestCodeLabel, responseCodeLabel } from "./rocketmq/code-labels.js";
 export {
@@ -159,8 +172,16 @@ export {
   requestCodeName,
   responseCodeName,
 } from "./rocketmq/codes.js";
-export { compressBody, MessageSysFlag } from "./rocketmq/compression.js";
-export { type CustomHeader, defineHeader, type HeaderValues } from "./rocketmq/custom-header.js";
+export { type CompressionName, compressBody, MessageSysFlag } from "./rocketmq/compression.js";
+export {
+  type CustomHeader,
+  defineHeader,
+  type FieldValue,
+  type HeaderField,
+  type HeaderFieldSpec,
+  type HeaderFieldType,
+  type HeaderValues,
+} from "./rocketmq/custom-header.js";
 export * as headers from "./rocketmq/headers.js";
 export {
   decodeProperties,
@@ -169,16 +190,26 @@ export {
   MessageProperty,
   validateMessage,
 } from "./rocketmq/message.js";
-export { encodeBatch } from "./rocketmq/message-batch.js";
-export { decodeMessages, type MessageExt } from "./rocketmq/message-decoder.js";
+export { type EncodeBatchOptions, type EncodedBatch, encodeBatch } from "./rocketmq/message-batch.js";
+export {
+  DEFAULT_MAX_DECOMPRESSED_BODY_BYTES,
+  type DecodeMessagesOptions,
+  decodeMessages,
+  type MessageExt,
+} from "./rocketmq/message-decoder.js";
 export {
   createOffsetMsgId,
   createUniqIdGenerator,
   decodeOffsetMsgId,
+  type HostAddress,
+  type OffsetMsgIdInfo,
   parseUniqId,
+  type UniqIdGenerator,
+  type UniqIdGeneratorOptions,
+  type UniqIdInfo,
 } from "./rocketmq/message-id.js";
-export { MessageStream, type MessageStreamOptions } from "./rocketmq/message-stream.js";
-export { MQClient } from "./rocketmq/mq-client.js";
+export { MessageStream, type MessageStreamOptions, type QueueState } from "./rocketmq/message-stream.js";
+export { type GroupMembership, MQClient, type TypedRequest } from "./rocketmq/mq-client.js";
 export { mqVersionName } from "./rocketmq/mq-version.js";
 export {
   Producer,
@@ -194,14 +225,16 @@ export {
   type PullResult,
   type PullStatus,
 } from "./rocketmq/pull-consumer.js";
-export { type MessageQueue, Perm } from "./rocketmq/topic-route.js";
+export { type MessageQueue, Perm, type RouteTable } from "./rocketmq/topic-route.js";
 export type { ProxiedEndpoints } from "./transport/address.js";
 export {
   createMemoryPair,
   defaultMemoryNetwork,
   MemoryAcceptor,
   MemoryConnector,
+  type MemoryDuplex,
   MemoryNetwork,
+  type MemoryPairOptions,
 } from "./transport/memory.js";
 export {
   type ProxyAcceptOptions,
@@ -218,21 +251,30 @@ export {
   type ProxyTransportProtocol,
   parseProxyHeader,
 } from "./transport/proxy-protocol.js";
-export { SocketTransport } from "./transport/socket-transport.js";
+export { SocketTransport, type SocketTransportOptions } from "./transport/socket-transport.js";
 export {
   parseSocksProxyConfig,
   SocksConnector,
+  type SocksConnectorOptions,
   type SocksProxyConfig,
   type SocksProxyEntry,
+  type SocksProxyRule,
 } from "./transport/socks.js";
 export { TcpAcceptor, TcpConnector } from "./transport/tcp.js";
-export { type TlsClientOptions, TlsConnector, wrapClientTls } from "./transport/tls.js";
+export {
+  type ResolvedTlsClientOptions,
+  type TlsClientOptions,
+  TlsConnector,
+  type WrapTlsOptions,
+  wrapClientTls,
+} from "./transport/tls.js";
 export {
   acceptWithTlsMode,
   TlsAcceptor,
   type TlsServerMode,
   type TlsServerOptions,
 } from "./transport/tls-server.js";
+export type { ResolvedTlsServerOptions } from "./transport/tls-server-options.js";
 export type {
   Acceptor,
   Address,
@@ -242,4 +284,5 @@ export type {
   Listener,
   TcpOptions,
   Transport,
+  TransportEvents,
 } from "./transport/transport.js";

@@ -25,7 +25,9 @@ export interface CaseResult {
   elapsedMs: number;
 }
 
+/** Options of {@link runInteropCases}. */
 export interface InteropRunOptions {
+  /** The header serialization the cases are sent with. */
   serializeType: SerializeType;
   /** Time-out of each call, ms. Default 5000. */
   timeoutMs?: number;

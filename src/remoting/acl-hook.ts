@@ -16,8 +16,11 @@ export const ACL_SIGNATURE = "Signature";
 
 /** Credentials of {@link createAclSigningHook} (RocketMQ `SessionCredentials`). */
 export interface AclCredentials {
+  /** The account's AccessKey, sent with each request (RocketMQ's `AccessKey` extField). */
   accessKey: string;
+  /** The account's SecretKey: signs each request, never sent. */
   secretKey: string;
+  /** A temporary credential's token (`SecurityToken` extField), when the account has one. */
   securityToken?: string;
 }
 

@@ -36,12 +36,19 @@ export interface ClientOptions {
   remoting?: RemotingClientOptions;
 }
 
-export interface ResolvedClientOptions {
+/** A Producer's, PullConsumer's or Admin's {@link ClientOptions} after validation, defaults applied. */
+export interface ResolvedRocketmqClientOptions {
+  /** The name servers, `host:port` each. */
   readonly nameServers: readonly string[];
+  /** Time-out of each request, in ms. */
   readonly requestTimeoutMs: number;
+  /** Period of the route refresh, in ms. */
   readonly routeRefreshMs: number;
+  /** Period of the heartbeat to brokers, in ms. */
   readonly heartbeatIntervalMs: number;
+  /** The instance part of the client id; undefined for the default (process id and sequence). */
   readonly instanceName: string | undefined;
+  /** Options of the underlying RemotingClient, as given. */
   readonly remoting: RemotingClientOptions;
 }
 
@@ -59,7 +66,7 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
   return value;
 }
 
-export function resolveRocketmqClientOptions(o: ClientOptions): ResolvedClientOptions {
+export function resolveRocketmqClientOptions(o: ClientOptions): ResolvedRocketmqClientOptions {
   const nameServers = parseNameServerList(o.nameServer ?? process.env.NAMESRV_ADDR ?? "");
   if (nameServers.length === 0) {
     throw new InvalidArgumentError("nameServer is required (or set NAMESRV_ADDR): host:port[;host:port]");

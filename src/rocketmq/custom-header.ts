@@ -32,7 +32,8 @@ export interface HeaderFieldSpec {
 /** A header spec: property name → field, in wire order. */
 export type HeaderSpec = Readonly<Record<string, HeaderFieldSpec>>;
 
-type FieldValue<F extends HeaderFieldSpec> = F["type"] extends "string"
+/** The JavaScript type of a field's values: string, boolean, or number for `int` and `long`. */
+export type FieldValue<F extends HeaderFieldSpec> = F["type"] extends "string"
   ? string
   : F["type"] extends "boolean"
     ? boolean
@@ -53,7 +54,9 @@ export interface HeaderField {
   readonly property: string;
   /** The extFields key on the wire. */
   readonly key: string;
+  /** The field's Java type. */
   readonly type: HeaderFieldType;
+  /** True when encode and decode require the field (`@CFNotNull`). */
   readonly required: boolean;
   /** Written when the value is absent and returned when the key is missing; undefined for none. */
   readonly default: string | number | boolean | undefined;

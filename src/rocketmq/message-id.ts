@@ -24,7 +24,10 @@ export interface UniqIdGenerator {
 export interface UniqIdGeneratorOptions {
   /** Time source (epoch ms); default the system clock. */
   clock?: Pick<Clock, "now">;
-  /** Host IP, dotted IPv4 or IPv6 text or 4/16 bytes; default {@link pickHostIp}(os.networkInterfaces()). */
+  /**
+   * Host IP, dotted IPv4 or IPv6 text or 4/16 bytes; default the first public IPv4 address of
+   * `os.networkInterfaces()`, else the first private one (as Java's `UtilAll.getIP`).
+   */
   ip?: string | Uint8Array;
   /** Process id, written as its low 16 bits; default `process.pid`. */
   pid?: number;
@@ -216,7 +219,9 @@ export function formatHost(ip: Uint8Array, port: number): string {
 
 /** A host as {@link createOffsetMsgId} takes it: address text and port. */
 export interface HostAddress {
+  /** The IP address as text: dotted IPv4, or IPv6. */
   address: string;
+  /** The port. */
   port: number;
 }
 
@@ -262,8 +267,12 @@ export function createOffsetMsgId(
 
 /** What {@link decodeOffsetMsgId} reads. */
 export interface OffsetMsgIdInfo {
-  /** As Java's `getHostAddress` ({@link formatIp}). */
+  /**
+   * As Java's `getHostAddress` writes it: dotted IPv4; IPv6 as 8 hex groups without leading
+   * zeros or `::`.
+   */
   address: string;
+  /** The store host's port. */
   port: number;
   /** Commit log offset; an offset beyond 2^53 is refused rather than rounded. */
   commitLogOffset: number;

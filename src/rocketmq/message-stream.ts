@@ -43,7 +43,9 @@ export interface MessageStreamOptions {
 /** How often a stream whose topic has no route yet asks again, in ms. */
 const ROUTE_RETRY_MS = 1_000;
 
-interface QueueState {
+/** One queue a {@link MessageStream} reads, with its offsets. */
+export interface QueueState {
+  /** The queue. */
   readonly queue: MessageQueue;
   /** Next offset to pull. */
   pullOffset: number;

@@ -19,7 +19,7 @@ import {
   parseTopicRouteData,
   type TopicRouteData,
 } from "./bodies.js";
-import type { ResolvedClientOptions } from "./client-options.js";
+import type { ResolvedRocketmqClientOptions } from "./client-options.js";
 import {
   type ClientOptions,
   DEFAULT_CLIENT_VERSION,
@@ -45,15 +45,21 @@ const STANDARD_JSON_MIN_VERSION = 401;
 
 /** One typed request: its code, its header (declared once) with values, and a body. */
 export interface TypedRequest<T> {
+  /** The request code. */
   code: number;
+  /** The header, declared once with `defineHeader`; none for a request without extFields. */
   header?: CustomHeader<T>;
+  /** The header's values, written as extFields. */
   values?: T;
+  /** The body, or none. */
   body?: Uint8Array | null;
 }
 
 /** A group this client belongs to, as the heartbeat reports it. */
 export interface GroupMembership {
+  /** A producer group (ProducerData) or a consumer group (ConsumerData). */
   readonly kind: "producer" | "consumer";
+  /** The group's name. */
   readonly group: string;
   /** The heartbeat's entry for a consumer group (ConsumerData); none for a producer. */
   consumerData?(): HeartbeatData["consumerDataSet"][number];
@@ -62,7 +68,7 @@ export interface GroupMembership {
 /** The shared client core. Producer, PullConsumer and Admin each own one. */
 export class MQClient {
   /** The options as validated at construction. */
-  readonly options: ResolvedClientOptions;
+  readonly options: ResolvedRocketmqClientOptions;
   /** The remoting client all calls go through. */
   readonly remoting: RemotingClient;
   /** `ip@instance`: how brokers know this client (ClientConfig.buildMQClientId). */

@@ -53,10 +53,12 @@ export class MemoryDuplex extends Duplex {
     this.#peer = peer;
   }
 
+  /** @internal Duplex: one write, handed to the peer on the next turn. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (error?: Error | null) => void): void {
     this.#send([chunk], cb);
   }
 
+  /** @internal Duplex: several writes at once. */
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (error?: Error | null) => void): void {
     this.#send(
       chunks.map((c) => c.chunk),
@@ -95,6 +97,7 @@ export class MemoryDuplex extends Duplex {
     else peer.#blockedCb = cb;
   }
 
+  /** @internal Duplex: the reader wants more; releases the peer's held write. */
   override _read(): void {
     const cb = this.#blockedCb;
     if (cb !== undefined) {
@@ -103,6 +106,7 @@ export class MemoryDuplex extends Duplex {
     }
   }
 
+  /** @internal Duplex: this side ended; the peer reads the end after what was written. */
   override _final(cb: (error?: Error | null) => void): void {
     const peer = this.#peer;
     // Every earlier write has been delivered (Writable calls _final after the last callback).
@@ -110,6 +114,7 @@ export class MemoryDuplex extends Duplex {
     cb();
   }
 
+  /** @internal Duplex: destroyed; a write in flight fails, the peer ends or resets. */
   override _destroy(error: Error | null, cb: (error?: Error | null) => void): void {
     const peer = this.#peer;
     const pendingCb = this.#outgoingCb;

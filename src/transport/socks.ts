@@ -42,16 +42,21 @@ export type SocksProxyConfig = Record<string, SocksProxyEntry>;
 export interface SocksProxyRule {
   /** The map key, for logs. */
   readonly key: string;
-  /** True for {@link CIDR_ALL}. */
+  /** True for the key `0.0.0.0/0`, which matches every address (RocketMQ's catch-all). */
   readonly all: boolean;
-  /** Network address and mask, unsigned 32-bit. */
+  /** Network address, unsigned 32-bit. */
   readonly network: number;
+  /** Network mask, unsigned 32-bit. */
   readonly mask: number;
-  /** The proxy's "host:port", parsed. */
+  /** The proxy's "host:port", as given. */
   readonly addr: string;
+  /** The proxy's host, parsed from `addr`. */
   readonly host: string;
+  /** The proxy's port, parsed from `addr`. */
   readonly port: number;
+  /** User name for the proxy, if any. */
   readonly username: string | undefined;
+  /** Password for the proxy, if any. */
   readonly password: string | undefined;
 }
 

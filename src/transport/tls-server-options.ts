@@ -63,11 +63,18 @@ export interface TlsReloadPlan {
 
 /** Server options after validation, frozen; the secure context is built once. */
 export interface ResolvedTlsServerOptions {
+  /**
+   * `disabled` (plaintext only), `permissive` (TLS or plaintext, told apart per connection) or
+   * `enforcing` (TLS only).
+   */
   readonly mode: TlsServerMode;
   /** Undefined only in disabled mode without a context. */
   readonly secureContext: tls.SecureContext | undefined;
+  /** Whether clients are asked for a certificate. */
   readonly requestCert: boolean;
+  /** Whether a client without a certificate the CAs verify fails the handshake (with `requestCert`). */
   readonly rejectUnauthorized: boolean;
+  /** Time for the first byte plus the TLS handshake, in ms. */
   readonly handshakeTimeoutMs: number;
   /** @internal Set when the key, certificate or CAs came from files and reloading is on. */
   readonly reload?: TlsReloadPlan | undefined;

@@ -43,9 +43,13 @@ export interface TlsClientOptions {
 
 /** Client options after validation, frozen; the secure context is built once. */
 export interface ResolvedTlsClientOptions {
+  /** The context built from the key, certificate and CAs given. */
   readonly secureContext: tls.SecureContext;
+  /** The SNI name sent and checked against the certificate; undefined: the host connected to. */
   readonly servername: string | undefined;
+  /** Whether a server certificate the CAs do not vouch for fails the connection. */
   readonly rejectUnauthorized: boolean;
+  /** Time for the connection and the TLS handshake together, in ms. */
   readonly connectTimeoutMs: number;
 }
 

@@ -66,9 +66,13 @@ export interface Acceptor {
 
 /** What a transport tells its single owner (the protocol engine). */
 export interface TransportEvents {
+  /** Bytes arrived. */
   data: [chunk: Buffer];
+  /** Queued output fell below the low-water mark: writable again. */
   drain: [];
+  /** An idle threshold passed. */
   idle: [kind: IdleKind];
+  /** The connection closed; `error` says why, undefined for an orderly close. */
   close: [error: Error | undefined];
 }
 

@@ -6,7 +6,6 @@
  * the binaries these tests skip, except under CI=true, where a missing server fails them.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, type TestContext, test } from "node:test";
 import {
   ErrorCodes,
@@ -25,6 +24,7 @@ import {
   silentLogger,
   TcpConnector,
 } from "../../src/index.js";
+import { makeCa } from "../helpers/ephemeral-certs.js";
 import {
   DANTE_EXTERNAL,
   DANTED,
@@ -37,9 +37,9 @@ import {
   startMicrosocks,
 } from "../helpers/real-socks5.js";
 
-const fixture = (name: string): Buffer =>
-  readFileSync(new URL(`../../../test/fixtures/tls/${name}`, import.meta.url));
-const clientTls = { ca: fixture("ca-cert.pem"), servername: "localhost" };
+const ca = makeCa();
+const serverPair = ca.issue();
+const clientTls = { ca: ca.cert, servername: "localhost" };
 const USER = "mq";
 const PASSWORD = "s3cret";
 /** The code whose processor answers with the connection's remote address as the remark. */
@@ -118,7 +118,7 @@ describe("Dante, no authentication", { skip: noDante }, () => {
   test("TLS inside the tunnel, to an IP and to a host name Dante resolves", async (t) => {
     const proxy = await dante(t);
     const s = await server(t, {
-      tls: { mode: "enforcing", key: fixture("server-key.pem"), cert: fixture("server-cert.pem") },
+      tls: { mode: "enforcing", key: serverPair.key, cert: serverPair.cert },
     });
     const port = s.addresses[0]!.split(":")[1]!;
     for (const host of ["127.0.0.1", "localhost"]) {

@@ -4,7 +4,6 @@
  * real HAProxy). The interop service's code 107 reports the address a processor sees.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
 import { describe, test } from "node:test";
 import {
@@ -20,6 +19,7 @@ import {
   registerInteropService,
   TlsConnector,
 } from "../../src/index.js";
+import { makeCa } from "../helpers/ephemeral-certs.js";
 import { ipv4Block, ipv6Block, ProxyHeaderConnector, proxyV1, proxyV2 } from "../helpers/proxy-header.js";
 import { makeClient, RawPeer, startServer, waitFor } from "../helpers/remoting.js";
 
@@ -39,8 +39,9 @@ async function whoAmI(client: RemotingClient, addr: string): Promise<RemotingCom
   return client.invokeSync(addr, client.createRequest(InteropCode.WHO_AM_I), 3000);
 }
 
-const fixture = (name: string): Buffer =>
-  readFileSync(new URL(`../../../test/fixtures/tls/${name}`, import.meta.url));
+const ca = makeCa();
+const serverPair = ca.issue();
+const clientPair = ca.issue({ usage: "client" });
 
 describe("proxyProtocol: optional", () => {
   test("v1: processors, hooks, events and channels see the client named in the header", async (t) => {
@@ -193,9 +194,9 @@ describe("proxyProtocol: optional", () => {
         proxyProtocol: "required",
         tls: {
           mode: "enforcing",
-          key: fixture("server-key.pem"),
-          cert: fixture("server-cert.pem"),
-          ca: fixture("ca-cert.pem"),
+          key: serverPair.key,
+          cert: serverPair.cert,
+          ca: ca.cert,
           requestCert: true,
         },
       },
@@ -204,10 +205,10 @@ describe("proxyProtocol: optional", () => {
     const client = makeClient(t, {
       connector: new TlsConnector(
         {
-          ca: fixture("ca-cert.pem"),
+          ca: ca.cert,
           servername: "localhost",
-          key: fixture("client-key.pem"),
-          cert: fixture("client-cert.pem"),
+          key: clientPair.key,
+          cert: clientPair.cert,
         },
         new ProxyHeaderConnector(proxyV1("198.51.100.20", "198.51.100.1", 443, 10911)),
       ),

@@ -4,7 +4,6 @@
  * proxy, each running the interop cases end to end over real loopback sockets.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { after, describe, test } from "node:test";
 import {
   ErrorCodes,
@@ -17,16 +16,13 @@ import {
   SerializeType,
   type TlsServerMode,
 } from "../../src/index.js";
+import { makeCa } from "../helpers/ephemeral-certs.js";
 import { startSocks5Server } from "../helpers/socks5-server.js";
 
-const fixture = (name: string): Buffer =>
-  readFileSync(new URL(`../../../test/fixtures/tls/${name}`, import.meta.url));
-const serverTls = (mode: TlsServerMode) => ({
-  mode,
-  key: fixture("server-key.pem"),
-  cert: fixture("server-cert.pem"),
-});
-const clientTls = { ca: fixture("ca-cert.pem"), servername: "localhost" };
+const ca = makeCa();
+const serverPair = ca.issue();
+const serverTls = (mode: TlsServerMode) => ({ mode, key: serverPair.key, cert: serverPair.cert });
+const clientTls = { ca: ca.cert, servername: "localhost" };
 
 async function startServer(mode: TlsServerMode): Promise<RemotingServer> {
   const server = new RemotingServer({ listen: ["127.0.0.1:0"], tls: serverTls(mode) });

@@ -4,7 +4,6 @@
  * match loopback targets, and the test proxy would refuse anything but loopback anyway.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import { after, describe, test } from "node:test";
@@ -14,11 +13,12 @@ import { silentLogger } from "../../src/logger.js";
 import { parseSocksProxyConfig, SocksConnector, selectSocksProxy } from "../../src/transport/socks.js";
 import { TcpAcceptor, TcpConnector } from "../../src/transport/tcp.js";
 import { TlsAcceptor } from "../../src/transport/tls-server.js";
+import { makeCa } from "../helpers/ephemeral-certs.js";
 import { type Socks5TestServer, startSocks5Server } from "../helpers/socks5-server.js";
 
-const fixture = (name: string): Buffer =>
-  readFileSync(new URL(`../../../test/fixtures/tls/${name}`, import.meta.url));
-const CA = fixture("ca-cert.pem");
+const ca = makeCa();
+const CA = ca.cert;
+const SERVER = ca.issue();
 const WAIT_MS = 3000;
 
 const cleanups: Array<() => unknown> = [];
@@ -165,7 +165,7 @@ describe("SocksConnector", () => {
   test("TLS inside the tunnel, verified against the target host", async () => {
     const tlsServer = await new TlsAcceptor(
       new TcpAcceptor(),
-      { mode: "enforcing", key: fixture("server-key.pem"), cert: fixture("server-cert.pem") },
+      { mode: "enforcing", key: SERVER.key, cert: SERVER.cert },
       silentLogger,
     ).listen("127.0.0.1:0", (d) => {
       d.on("error", () => {});

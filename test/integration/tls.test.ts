@@ -1,9 +1,8 @@
 /**
- * TLS client and server modes over real sockets on 127.0.0.1 port 0, with the fixture CA in
- * test/fixtures/tls (see its README).
+ * TLS client and server modes over real sockets on 127.0.0.1 port 0, with a CA and certificates
+ * made for this run (test/helpers/ephemeral-certs.ts).
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import { after, describe, test } from "node:test";
@@ -21,12 +20,15 @@ import {
   type TlsServerOptions,
 } from "../../src/transport/tls-server.js";
 import type { Listener } from "../../src/transport/transport.js";
+import { makeCa } from "../helpers/ephemeral-certs.js";
 
-const fixture = (name: string): Buffer =>
-  readFileSync(new URL(`../../../test/fixtures/tls/${name}`, import.meta.url));
-const CA = fixture("ca-cert.pem");
-const SERVER = { key: fixture("server-key.pem"), cert: fixture("server-cert.pem") };
-const CLIENT = { key: fixture("client-key.pem"), cert: fixture("client-cert.pem") };
+const ca = makeCa();
+const CA = ca.cert;
+// Key and certificate only: the pairs are spread into the options.
+const { key: serverKey, cert: serverCert } = ca.issue();
+const SERVER = { key: serverKey, cert: serverCert };
+const { key: clientKey, cert: clientCert } = ca.issue({ usage: "client" });
+const CLIENT = { key: clientKey, cert: clientCert };
 const WAIT_MS = 3000;
 
 /** Reads exactly `n` bytes, or fails after WAIT_MS or when the stream closes first. */
@@ -125,7 +127,7 @@ async function echoOnce(d: Duplex, text: string): Promise<void> {
 }
 
 describe("TlsConnector", () => {
-  test("echo round trip with the fixture CA; the server is verified", async () => {
+  test("echo round trip with the test CA; the server is verified", async () => {
     const { target } = await echoServer({ mode: "enforcing", ...SERVER });
     const sock = (await new TlsConnector({ ca: CA }).open(target).then(track)) as TLSSocket;
     assert.equal(sock.authorized, true);
@@ -154,7 +156,7 @@ describe("TlsConnector", () => {
     const { target } = await echoServer({ mode: "enforcing", ...SERVER });
     await assert.rejects(new TlsConnector().open(target), (err) => {
       assert.ok(isMqwireError(err, ErrorCodes.CONNECT));
-      // The fixture server sends its leaf alone, so OpenSSL reports the missing issuer.
+      // The test server sends its leaf alone, so OpenSSL reports the missing issuer.
       assert.equal((err.cause as { code?: string }).code, "UNABLE_TO_VERIFY_LEAF_SIGNATURE");
       return true;
     });

@@ -175,6 +175,8 @@ export class ProxyProtocolAcceptor implements Acceptor {
     const pending = new Set<Duplex>();
     const options = this.options;
     const logger = this.#logger;
+    // Logs name the bound address (the real port when 0 was asked), known once listening.
+    let name = String(address);
     const inner = await this.#inner.listen(address, (duplex) => {
       pending.add(duplex);
       // Named now: a destroyed net.Socket no longer knows its peer.
@@ -185,22 +187,23 @@ export class ProxyProtocolAcceptor implements Acceptor {
           if (header !== undefined) {
             const from = header.source === undefined ? "its own address" : header.source.address;
             logger.debug(
-              `${address}: ${peer} sent a PROXY v${header.version} ${header.command} header: ${from}`,
+              `${name}: ${peer} sent a PROXY v${header.version} ${header.command} header: ${from}`,
             );
           }
           try {
             onConnection(duplex);
           } catch (err) {
-            logger.error(`${address}: onConnection threw for ${peer}`, err);
+            logger.error(`${name}: onConnection threw for ${peer}`, err);
             duplex.destroy();
           }
         },
         (err: ProxyProtocolError) => {
           pending.delete(duplex);
-          logger.warn(`${address}: refused ${peer}: ${err.code} (${err.reason}): ${err.message}`);
+          logger.warn(`${name}: refused ${peer}: ${err.code} (${err.reason}): ${err.message}`);
         },
       );
     });
+    name = inner.address;
     return {
       address: inner.address,
       port: inner.port,

@@ -235,6 +235,8 @@ export class TlsAcceptor implements Acceptor {
   async listen(address: Address, onConnection: (duplex: Duplex) => void): Promise<Listener> {
     const pending = new Set<Duplex>();
     const logger = this.#logger;
+    // Logs name the bound address (the real port when 0 was asked), known once listening.
+    let name = String(address);
     const inner = await this.#inner.listen(address, (duplex) => {
       pending.add(duplex);
       // Named now: a destroyed net.Socket no longer knows its peer.
@@ -245,18 +247,19 @@ export class TlsAcceptor implements Acceptor {
           try {
             onConnection(ready);
           } catch (err) {
-            logger.error(`${address}: onConnection threw for ${remote}`, err);
+            logger.error(`${name}: onConnection threw for ${remote}`, err);
             ready.destroy();
           }
         },
         (err: Error) => {
           pending.delete(duplex);
           const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
-          logger.warn(`${address}: refused ${remote}: ${err.message}${cause}`, err.cause);
+          logger.warn(`${name}: refused ${remote}: ${err.message}${cause}`, err.cause);
         },
       );
     });
-    const watcher = this.#watch(String(address));
+    name = inner.address;
+    const watcher = this.#watch(name);
     return {
       address: inner.address,
       port: inner.port,

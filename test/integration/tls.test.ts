@@ -336,6 +336,9 @@ describe("server TLS modes on one port", () => {
       }
       assert.equal(accepted.length, 2 - refused);
       assert.equal(logger.warnings.length, refused);
+      // Named by the bound address, not the configured 127.0.0.1:0.
+      for (const w of logger.warnings)
+        assert.match(String(w), new RegExp(`^${target.replaceAll(".", "\\.")}: refused `));
     });
   }
 

@@ -141,7 +141,12 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
    * the ROCKETMQ header's int16). Never throws, so callers keep the error as their `cause`.
    */
   trySend(command: RemotingCommand): Error | undefined {
-    if (this.#closed) return new ChannelClosedError(`channel to ${this.#remoteAddress} is closed`);
+    if (this.#closed) {
+      // The reason it closed (a TLS alert, a reset) goes along, when the transport had one.
+      return new ChannelClosedError(`channel to ${this.#remoteAddress} is closed`, {
+        cause: this.closeError,
+      });
+    }
     try {
       this.engine.send(command);
       return undefined;

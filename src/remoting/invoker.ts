@@ -238,7 +238,9 @@ export class Invoker {
       signal.addEventListener("abort", abort, { once: true });
     }
     if (!channel.isActive) {
-      table.fail(opaque, new ChannelClosedError(`channel to ${channel.remoteAddress} is closed`));
+      // The reason it closed (a TLS alert, a reset) goes along, when the transport had one.
+      const closed = `channel to ${channel.remoteAddress} is closed`;
+      table.fail(opaque, new ChannelClosedError(closed, { cause: channel.closeError }));
       return;
     }
     const refused = this.#refuseWrite(channel);

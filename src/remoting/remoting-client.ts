@@ -103,7 +103,9 @@ export class RemotingClient extends RemotingService {
     }
     const channel = this.createChannel(duplex, { side: "client" });
     this.#addrOf.set(channel, addr);
-    if (!channel.isActive) throw new ConnectError(`connection to ${addr} closed at once`);
+    // A server that refuses after the handshake (a TLS 1.3 alert) closes it before it is used.
+    if (!channel.isActive)
+      throw new ConnectError(`connection to ${addr} closed at once`, { cause: channel.closeError });
     this.emit("active", addr, channel);
     return channel;
   }

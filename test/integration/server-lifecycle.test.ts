@@ -164,6 +164,26 @@ describe("channel events", () => {
     assert.deepEqual(events, ["exception:ECONNRESET", "close"]);
   });
 
+  test("a call on a channel the peer reset fails with MQW_ERR_CHANNEL_CLOSED caused by the reset", async (t) => {
+    const { server, addr } = await startServer(t, {}, registerInteropService);
+    const peer = await RawPeer.connect(t, addr);
+    peer.send(echoRequest());
+    await peer.frame(0);
+    const channel = onlyChannel(server);
+    const closed = nextEvent(server, "close");
+    peer.socket.resetAndDestroy();
+    await closed;
+    const resetCause = (err: unknown) => ((err as Error).cause as { code?: string } | undefined)?.code;
+    const refused = channel.trySend(echoRequest());
+    assert.equal((refused as { code?: string } | undefined)?.code, ErrorCodes.CHANNEL_CLOSED);
+    assert.equal(resetCause(refused), "ECONNRESET");
+    await assert.rejects(server.invoke(channel, echoRequest(), { timeoutMs: 1000 }), (err) => {
+      assert.equal((err as { code?: string }).code, ErrorCodes.CHANNEL_CLOSED);
+      assert.equal(resetCause(err), "ECONNRESET");
+      return true;
+    });
+  });
+
   test("a connection that sends nothing is closed after handshakeTimeoutMs", async (t) => {
     const { server, addr } = await startServer(t, { handshakeTimeoutMs: 100 }, registerInteropService);
     const exception = counted<[string, RemotingChannel, Error & { code?: string }]>();

@@ -178,7 +178,7 @@ function serverHandshake(
     };
     const onError = (err: Error): void =>
       settle(new NegotiationError("TLS handshake failed", { cause: err }));
-    const onClose = (): void => settle(new NegotiationError("connection closed during the TLS handshake"));
+    const onClose = (): void => settle(new NegotiationError(closedDuringHandshake(raw)));
     const onAbort = (): void => settle(signal.reason);
     if (signal.aborted) return onAbort();
     sock.once("secure", onSecure);
@@ -189,6 +189,36 @@ function serverHandshake(
 }
 
 function noop(): void {}
+
+/**
+ * Why a handshake ended with a plain close: Node's TLS client refuses a server certificate by
+ * closing without an alert, after the server's answer (its hello and certificate) went out. The
+ * bytes the server wrote tell that case from a client that left before any answer; a Duplex
+ * without a byte count (a memory pair) gets the bare fact.
+ */
+function closedDuringHandshake(raw: Duplex): string {
+  const written = (raw as { bytesWritten?: unknown }).bytesWritten;
+  if (typeof written !== "number") return "connection closed during the TLS handshake";
+  if (written === 0)
+    return "client closed the connection during the TLS handshake, before the server answered";
+  return (
+    "client closed the connection during the TLS handshake once the server had answered, without an " +
+    "alert: it may not accept the server's certificate"
+  );
+}
+
+/**
+ * The cause of a refusal for a log line: an OpenSSL error by its reason and code
+ * ("sslv3 alert certificate expired (ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED)", the alert a
+ * client sent), a certificate check by its message and code ("certificate has expired
+ * (CERT_HAS_EXPIRED)"), anything else by its message.
+ */
+function describeRefusalCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return "";
+  const { code, reason } = cause as { code?: unknown; reason?: unknown };
+  const text = typeof reason === "string" ? reason : cause.message.trim();
+  return typeof code === "string" && !text.includes(code) ? `: ${text} (${code})` : `: ${text}`;
+}
 
 /**
  * An Acceptor decorator: every connection `inner` accepts goes through {@link acceptWithTlsMode}
@@ -253,8 +283,10 @@ export class TlsAcceptor implements Acceptor {
         },
         (err: Error) => {
           pending.delete(duplex);
-          const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
-          logger.warn(`${name}: refused ${remote}: ${err.message}${cause}`, err.cause);
+          logger.warn(
+            `${name}: refused ${remote}: ${err.message}${describeRefusalCause(err.cause)}`,
+            err.cause,
+          );
         },
       );
     });

@@ -1,7 +1,7 @@
 /**
  * TLS end to end with certificates the tests make themselves (test/helpers/ephemeral-certs.ts):
- * mutual TLS, the caller's certificate on the channel, refusals with a typed error on the client
- * and a logged reason on the server, and certificate files reloaded without a restart.
+ * mutual TLS, the caller's certificate on the channel, and certificate files reloaded without a
+ * restart. Refusals are in tls-refusals.test.ts.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import type { TLSSocket } from "node:tls";
 import {
-  ErrorCodes,
   type Logger,
   RemotingClient,
   type RemotingClientOptions,
@@ -22,9 +21,7 @@ import {
 } from "../../src/index.js";
 import { makeCa } from "../helpers/ephemeral-certs.js";
 
-const HOUR_MS = 3_600_000;
 const ca = makeCa();
-const otherCa = makeCa("another CA");
 const server = ca.issue();
 const client = ca.issue({ usage: "client" });
 
@@ -97,73 +94,6 @@ describe("mutual TLS", () => {
     assert.ok(seen.includes(`pipeline ${client.fingerprint256}`), seen.join("; "));
     assert.ok(seen.includes(`before ${client.fingerprint256}`), seen.join("; "));
     assert.ok(seen.includes(`after ${client.fingerprint256}`), seen.join("; "));
-  });
-
-  test("a client without a certificate is refused: typed error on the client, reason in the server log", async () => {
-    const logger = recordingLogger();
-    const s = await startServer({ tls: mutual, logger });
-    await assert.rejects(whoAmI(s.addresses[0]!, { tls: { ca: ca.cert } }), (err: { code?: string }) =>
-      [ErrorCodes.CONNECT, ErrorCodes.CHANNEL_CLOSED, ErrorCodes.SEND].includes(err.code as never),
-    );
-    await eventually(() => logger.warnings.length > 0, "the server's warning");
-    assert.match(logger.warnings.join("\n"), /refused .*(certificate|handshake)/i);
-  });
-
-  test("a client certificate another CA signed is refused", async () => {
-    const logger = recordingLogger();
-    const s = await startServer({ tls: mutual, logger });
-    const stranger = otherCa.issue({ usage: "client" });
-    await assert.rejects(
-      whoAmI(s.addresses[0]!, { tls: { ca: ca.cert, ...stranger } }),
-      (err: { code?: string }) =>
-        [ErrorCodes.CONNECT, ErrorCodes.CHANNEL_CLOSED, ErrorCodes.SEND].includes(err.code as never),
-    );
-    await eventually(() => logger.warnings.length > 0, "the server's warning");
-    assert.match(logger.warnings.join("\n"), /refused .*client certificate refused/);
-  });
-});
-
-describe("the client refuses a server certificate", () => {
-  const cases = [
-    ["signed by a CA it does not trust", otherCa.issue(), /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED/],
-    [
-      "expired",
-      ca.issue({ notBefore: new Date(Date.now() - 48 * HOUR_MS), notAfter: new Date(Date.now() - HOUR_MS) }),
-      /CERT_HAS_EXPIRED/,
-    ],
-    [
-      "not yet valid",
-      ca.issue({ notBefore: new Date(Date.now() + HOUR_MS), notAfter: new Date(Date.now() + 48 * HOUR_MS) }),
-      /CERT_NOT_YET_VALID/,
-    ],
-    [
-      "for another host",
-      ca.issue({ subject: "broker.example", hosts: ["broker.example"], ips: [] }),
-      /ERR_TLS_CERT_ALTNAME_INVALID/,
-    ],
-  ] as const;
-  for (const [what, pair, cause] of cases) {
-    test(`${what}: ConnectError whose cause says why`, async () => {
-      const s = await startServer({ tls: { mode: "enforcing", key: pair.key, cert: pair.cert } });
-      await assert.rejects(
-        whoAmI(s.addresses[0]!, { tls: { ca: ca.cert } }),
-        (err: Error & { code?: string }) => {
-          assert.equal(err.code, ErrorCodes.CONNECT);
-          assert.match(String((err.cause as { code?: string })?.code), cause);
-          return true;
-        },
-      );
-    });
-  }
-
-  test("a plaintext client against enforcing: typed error on the client, reason in the server log", async () => {
-    const logger = recordingLogger();
-    const s = await startServer({ tls: { mode: "enforcing", ...server }, logger });
-    await assert.rejects(whoAmI(s.addresses[0]!, {}), (err: { code?: string }) =>
-      [ErrorCodes.CHANNEL_CLOSED, ErrorCodes.SEND, ErrorCodes.TIMEOUT].includes(err.code as never),
-    );
-    await eventually(() => logger.warnings.length > 0, "the server's warning");
-    assert.match(logger.warnings.join("\n"), /plaintext connection refused: TLS mode is enforcing/);
   });
 });
 

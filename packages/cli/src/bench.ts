@@ -18,10 +18,8 @@ import { once } from "node:events";
 import { performance } from "node:perf_hooks";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { build } from "hdr-histogram-js";
 import {
   InteropCode,
-  isMqwireError,
   oncePerRun,
   parseSerializeType,
   RemotingClient,
@@ -31,6 +29,7 @@ import {
 } from "mqwire";
 import { positive } from "./bench-options.js";
 import { benchRocketmq, withRocketmqOptions } from "./bench-rocketmq.js";
+import { Window } from "./bench-window.js";
 import { addTlsClientFlags, tlsClientOptions } from "./tls-flags.js";
 
 type Mode = "sync" | "async" | "oneway";
@@ -54,62 +53,6 @@ interface BenchOptions {
   timeoutMs: number;
   /** `--tls` and its files; undefined for plaintext. */
   tls: TlsClientOptions | undefined;
-}
-
-/** One window's figures (the same shape as bench/lib/protocol.ts ClientResult). */
-class Window {
-  recording = false;
-  running = true;
-  requests = 0;
-  bytes = 0;
-  readonly errors = new Map<string, number>();
-  readonly histogram = build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  openedAt = 0;
-  cpuAtOpen: NodeJS.CpuUsage = { user: 0, system: 0 };
-
-  open(): void {
-    this.recording = true;
-    this.openedAt = performance.now();
-    this.cpuAtOpen = process.cpuUsage();
-  }
-  record(startedAt: number, bytes: number, now = performance.now()): void {
-    if (!this.recording) return;
-    this.histogram.recordValue(Math.max(1, Math.round((now - startedAt) * 1000)));
-    this.requests++;
-    this.bytes += bytes;
-  }
-  fail(err: unknown): void {
-    if (!this.recording) return;
-    const code = isMqwireError(err) ? err.code : ((err as { code?: string }).code ?? "ERROR");
-    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
-  }
-  result(closedAt: number, warmupSeconds: number): Record<string, unknown> {
-    const cpu = process.cpuUsage(this.cpuAtOpen);
-    const seconds = (closedAt - this.openedAt) / 1000;
-    const h = this.histogram;
-    let errors = 0;
-    for (const n of this.errors.values()) errors += n;
-    return {
-      rps: seconds > 0 ? this.requests / seconds : 0,
-      p50Us: h.getValueAtPercentile(50),
-      p90Us: h.getValueAtPercentile(90),
-      p99Us: h.getValueAtPercentile(99),
-      p999Us: h.getValueAtPercentile(99.9),
-      maxUs: h.maxValue,
-      requests: this.requests,
-      errors,
-      errorsByCode: Object.fromEntries(this.errors),
-      bytes: this.bytes,
-      cpuUserUs: cpu.user,
-      cpuSystemUs: cpu.system,
-      seconds,
-      warmupSeconds,
-    };
-  }
 }
 
 /**

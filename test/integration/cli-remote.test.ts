@@ -136,9 +136,9 @@ describe("mqwire serve --proxy-protocol", () => {
     assert.match(r.stderr, /MQW_ERR_/);
   });
 
-  test("an unknown mode is a usage error", async () => {
+  test("an unknown mode is a usage error (exit 2)", async () => {
     const r = await run(["serve", "--port", "0", "--proxy-protocol", "sometimes"]);
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /proxy-protocol/);
   });
 });

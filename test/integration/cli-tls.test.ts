@@ -136,17 +136,59 @@ describe("mqwire serve --tls-mode enforcing + mqwire call --tls", () => {
     assert.match(refused.stderr, /MQW_ERR_/);
     await waitFor(() => /refused .*certificate/i.test(s.stderr()), s.stderr);
   });
+});
 
-  test("bad TLS flags are usage errors (exit 2)", async () => {
-    const missing = await call("127.0.0.1:1", "--tls", "--ca", join(dir, "nope.pem"));
-    assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /cannot read/);
-    const half = await call("127.0.0.1:1", "--cert", f("client-cert.pem"));
-    assert.equal(half.code, 2);
-    const mode = await mqwire(["serve", "--port", "0", "--tls-mode", "enforcing"]);
-    assert.notEqual(mode.code, 0);
-    assert.match(mode.stderr, /key and cert/);
-  });
+describe("bad TLS flags are usage errors (exit 2)", () => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      "call: a missing --ca file",
+      ["call", "127.0.0.1:1", "--code", "100", "--ca", f("nope.pem")],
+      /cannot read/,
+    ],
+    [
+      "call: --cert without its key",
+      ["call", "127.0.0.1:1", "--code", "100", "--cert", f("client-cert.pem")],
+      /go together/,
+    ],
+    ["serve: a missing --cert file", ["serve", "--port", "0", "--cert", f("nope.pem")], /cannot read/],
+    ["serve: --cert without --key", ["serve", "--port", "0", "--cert", f("server-cert.pem")], /go together/],
+    [
+      "serve: enforcing without a certificate",
+      ["serve", "--port", "0", "--tls-mode", "enforcing"],
+      /key and cert/,
+    ],
+    ["serve: --tls-mode bogus", ["serve", "--port", "0", "--tls-mode", "bogus"], /--tls-mode/],
+    [
+      "serve: --client-auth without --cert",
+      ["serve", "--port", "0", "--client-auth", "require"],
+      /need --cert/,
+    ],
+    [
+      "serve: --proxy-protocol sometimes",
+      ["serve", "--port", "0", "--proxy-protocol", "sometimes"],
+      /proxy-protocol/,
+    ],
+    ["interop: a missing --ca file", ["interop", "127.0.0.1:1", "--ca", f("nope.pem")], /cannot read/],
+    [
+      "interop: --cert without its key",
+      ["interop", "127.0.0.1:1", "--cert", f("client-cert.pem")],
+      /go together/,
+    ],
+    ["bench: a missing --ca file", ["bench", "127.0.0.1:1", "--ca", f("nope.pem")], /cannot read/],
+    [
+      "bench: --cert without its key",
+      ["bench", "127.0.0.1:1", "--cert", f("client-cert.pem")],
+      /go together/,
+    ],
+    ["bench: --tls without the server's address", ["bench", "--tls"], /needs the server's \[addr\]/],
+  ];
+  for (const [what, args, message] of cases) {
+    test(what, async () => {
+      const r = await mqwire(args);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, message);
+    });
+  }
 });
 
 describe("every command that connects takes the TLS flags", () => {

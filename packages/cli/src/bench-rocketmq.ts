@@ -4,7 +4,7 @@
  * and defaults as the RocketMQ kit's `java-client.sh bench-produce` and `bench-consume`.
  */
 import type { Command } from "commander";
-import type { SerializeType, TlsClientOptions } from "mqwire";
+import { InvalidArgumentError, type SerializeType, type TlsClientOptions } from "mqwire";
 import { benchConsume } from "./bench-consume.js";
 import { nonNegative, positive } from "./bench-options.js";
 import { benchProduce } from "./bench-produce.js";
@@ -47,15 +47,15 @@ export async function benchRocketmq(
 ): Promise<void> {
   const namesrv = addr ?? (opts.namesrv as string | undefined) ?? process.env.NAMESRV_ADDR;
   if (namesrv === undefined || namesrv === "")
-    throw new Error(`--mode ${mode} needs a name server: NAMESRV or -n`);
+    throw new InvalidArgumentError(`--mode ${mode} needs a name server: NAMESRV or -n`);
   const topic = opts.topic as string | undefined;
-  if (topic === undefined) throw new Error(`--mode ${mode} needs --topic`);
+  if (topic === undefined) throw new InvalidArgumentError(`--mode ${mode} needs --topic`);
   const serialize = opts.serialize as SerializeType | undefined;
   const json = opts.json === true;
   if (mode === "consume") {
     const group = opts.group as string | undefined;
     if (group === undefined)
-      throw new Error("--mode consume needs --group (a new group reads from the start)");
+      throw new InvalidArgumentError("--mode consume needs --group (a new group reads from the start)");
     await benchConsume({
       namesrv,
       topic,
@@ -72,7 +72,7 @@ export async function benchRocketmq(
   }
   const size = opts.size as number;
   if (!Number.isInteger(size) || size < 1) {
-    throw new Error("--size must be an integer >= 1 (RocketMQ refuses empty bodies)");
+    throw new InvalidArgumentError("--size must be an integer >= 1 (RocketMQ refuses empty bodies)");
   }
   await benchProduce({
     namesrv,

@@ -20,6 +20,7 @@ import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import {
   InteropCode,
+  InvalidArgumentError,
   oncePerRun,
   parseSerializeType,
   RemotingClient,
@@ -30,6 +31,8 @@ import {
 import { positive } from "./bench-options.js";
 import { benchRocketmq, withRocketmqOptions } from "./bench-rocketmq.js";
 import { Window } from "./bench-window.js";
+import { serializeFlag } from "./client-flags.js";
+import { exitTwoOnUsageError, runAction } from "./exit-codes.js";
 import { addTlsClientFlags, tlsClientOptions } from "./tls-flags.js";
 
 type Mode = "sync" | "async" | "oneway";
@@ -310,34 +313,41 @@ export function registerBench(program: Command): void {
     )
     .option("--warmup <s>", "load before the window opens, not measured", (v) => Number(v), 1)
     .option("--size <bytes>", "request (produce: message) body size", (v) => Number(v), 128)
-    .option("--serialize <type>", "json | rocketmq", (v) => parseSerializeType(v))
+    .option("--serialize <type>", "json | rocketmq", serializeFlag)
     .option("--timeout-ms <ms>", "time-out of each call", positive("timeout-ms"), 10_000)
     .option("--json", "print one JSON object as the last line");
-  addTlsClientFlags(withRocketmqOptions(command)).action(
-    async (addr: string | undefined, opts: Record<string, unknown>) => {
-      const mode = opts.mode as (typeof MODES)[number];
-      if (!MODES.includes(mode)) throw new Error(`--mode must be ${MODES.join(", ")}`);
-      const tls = tlsClientOptions(opts);
-      if (mode === "produce" || mode === "consume") {
-        await benchRocketmq(mode, addr, opts, tls);
-        return;
-      }
-      // The server bench starts itself is plaintext.
-      if (tls !== undefined && addr === undefined) throw new Error("--tls needs the server's [addr]");
-      const size = opts.size as number;
-      if (!Number.isInteger(size) || size < 0) throw new Error("--size must be an integer >= 0");
-      await bench(addr, {
-        mode,
-        concurrency: Math.floor(opts.concurrency as number),
-        connections: Math.floor(opts.connections as number),
-        seconds: (opts.seconds as number | undefined) ?? DEFAULT_SECONDS,
-        warmup: Math.max(0, (opts.warmup as number) || 0),
-        size,
-        serialize: (opts.serialize as SerializeType | undefined) ?? parseSerializeType("json"),
-        json: opts.json === true,
-        timeoutMs: opts.timeoutMs as number,
-        tls,
-      });
-    },
+  // Usage errors (a bad flag, a half cert/key pair, a missing --topic) are InvalidArgumentErrors:
+  // runAction makes them exit 2, anything else 1.
+  exitTwoOnUsageError(addTlsClientFlags(withRocketmqOptions(command))).action(
+    (addr: string | undefined, opts: Record<string, unknown>) =>
+      runAction(command, () => runBench(addr, opts)),
   );
+}
+
+/** Checks the flags commander parsed and runs the mode they name. */
+async function runBench(addr: string | undefined, opts: Record<string, unknown>): Promise<void> {
+  const mode = opts.mode as (typeof MODES)[number];
+  if (!MODES.includes(mode)) throw new InvalidArgumentError(`--mode must be ${MODES.join(", ")}`);
+  const tls = tlsClientOptions(opts);
+  if (mode === "produce" || mode === "consume") {
+    await benchRocketmq(mode, addr, opts, tls);
+    return;
+  }
+  // The server bench starts itself is plaintext.
+  if (tls !== undefined && addr === undefined)
+    throw new InvalidArgumentError("--tls needs the server's [addr]");
+  const size = opts.size as number;
+  if (!Number.isInteger(size) || size < 0) throw new InvalidArgumentError("--size must be an integer >= 0");
+  await bench(addr, {
+    mode,
+    concurrency: Math.floor(opts.concurrency as number),
+    connections: Math.floor(opts.connections as number),
+    seconds: (opts.seconds as number | undefined) ?? DEFAULT_SECONDS,
+    warmup: Math.max(0, (opts.warmup as number) || 0),
+    size,
+    serialize: (opts.serialize as SerializeType | undefined) ?? parseSerializeType("json"),
+    json: opts.json === true,
+    timeoutMs: opts.timeoutMs as number,
+    tls,
+  });
 }

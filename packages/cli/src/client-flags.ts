@@ -4,7 +4,7 @@
  * report a bad value through commander, so it names the option and exits 2 (./exit-codes.ts).
  */
 import { type Command, InvalidArgumentError as FlagError } from "commander";
-import type { ClientOptions } from "mqwire";
+import { type ClientOptions, parseSerializeType, type SerializeType } from "mqwire";
 import { addTlsClientFlags, type TlsClientFlags, tlsClientOptions } from "./tls-flags.js";
 
 /** The flags {@link addClientFlags} adds, as commander parses them. */
@@ -48,6 +48,15 @@ export function intFlag(min: number, max = 2 ** 31 - 1): (value: string) => numb
     }
     return n;
   };
+}
+
+/** An option parser for `--serialize json|rocketmq`. */
+export function serializeFlag(value: string): SerializeType {
+  try {
+    return parseSerializeType(value);
+  } catch (err) {
+    throw new FlagError((err as Error).message);
+  }
 }
 
 /** An option parser that collects a repeatable option's values in order. */

@@ -39,6 +39,20 @@ export function usageError(cmd: Command, message: string): never {
 }
 
 /**
+ * Runs `build`, the part of an action that turns flags into options: an InvalidArgumentError it
+ * throws (a half cert/key pair, TLS enforcing without a certificate) is bad usage and exits 2.
+ * What the action does with the options afterwards keeps its own exit codes.
+ */
+export function usageChecked<T>(cmd: Command, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) usageError(cmd, err.message);
+    throw err;
+  }
+}
+
+/**
  * The one line that reports a failed command: a broker's answer names its response code
  * (`TOPIC_NOT_EXIST (17) from 127.0.0.1:9876: No topic route info…`), other errors their stable
  * code. RocketMQ's remarks hold newlines (the FAQ link), which would split the line.

@@ -19,9 +19,9 @@ import {
   runInteropCases,
   type SerializeType,
 } from "mqwire";
-import { collectKeyValue, intFlag } from "./client-flags.js";
+import { collectKeyValue, intFlag, serializeFlag } from "./client-flags.js";
 import { bodyToJson, commandToJson } from "./command-json.js";
-import { ExitCode, exitTwoOnUsageError } from "./exit-codes.js";
+import { ExitCode, exitTwoOnUsageError, usageChecked } from "./exit-codes.js";
 import {
   addTlsClientFlags,
   addTlsServerFlags,
@@ -31,11 +31,12 @@ import {
   tlsServerOptions,
 } from "./tls-flags.js";
 
+// Option parsers throw commander's InvalidArgumentError, which commander reports as usage.
 function intArg(name: string, min = 0): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min)
-      throw new Error(`${name} must be an integer >= ${min}, got "${value}"`);
+      throw new FlagError(`${name} must be an integer >= ${min}, got "${value}"`);
     return n;
   };
 }
@@ -49,7 +50,7 @@ interface MetricsFlags {
 function secondsArg(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || n > 2_147_483) {
-    throw new Error(`metrics-interval must be a number of seconds > 0, got "${value}"`);
+    throw new FlagError(`metrics-interval must be a number of seconds > 0, got "${value}"`);
   }
   return n;
 }
@@ -66,13 +67,9 @@ function printMetricsEvery(server: RemotingServer, seconds: number): () => void 
   return () => clearInterval(timer);
 }
 
-function serializeArg(value: string): SerializeType {
-  return parseSerializeType(value);
-}
-
 function proxyProtocolArg(value: string): ProxyProtocolMode {
   if (value !== "off" && value !== "optional" && value !== "required") {
-    throw new Error(`proxy-protocol must be off, optional or required, got "${value}"`);
+    throw new FlagError(`proxy-protocol must be off, optional or required, got "${value}"`);
   }
   return value;
 }
@@ -94,7 +91,7 @@ export function registerServe(program: Command): void {
     .option(
       "--serialize <type>",
       "serialize type of commands the server creates: json|rocketmq",
-      serializeArg,
+      serializeFlag,
     )
     .option(
       "--proxy-protocol <mode>",
@@ -106,14 +103,17 @@ export function registerServe(program: Command): void {
       "--metrics-interval <seconds>",
       "print the server's metrics() as one JSON line on stderr every <seconds>",
       secondsArg,
-    )
-    .action(async (opts: ServeFlags & MetricsFlags & TlsServerFlags) => {
-      const tls = tlsServerOptions(opts);
-      const server = new RemotingServer({
-        listen: [opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`],
-        serializeType: opts.serialize,
-        proxyProtocol: opts.proxyProtocol,
-        ...(tls === undefined ? {} : { tls }),
+    );
+  exitTwoOnUsageError(addTlsServerFlags(cmd)).action(
+    async (opts: ServeFlags & MetricsFlags & TlsServerFlags) => {
+      const server = usageChecked(cmd, () => {
+        const tls = tlsServerOptions(opts);
+        return new RemotingServer({
+          listen: [opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`],
+          serializeType: opts.serialize,
+          proxyProtocol: opts.proxyProtocol,
+          ...(tls === undefined ? {} : { tls }),
+        });
       });
       const interop = registerInteropService(server);
       await server.start();
@@ -148,8 +148,8 @@ export function registerServe(program: Command): void {
         onewayFrames: interop.onewayTotal,
       };
       process.stdout.write(`${JSON.stringify(report)}\n`);
-    });
-  addTlsServerFlags(cmd);
+    },
+  );
 }
 
 export function registerInterop(program: Command): void {
@@ -157,11 +157,12 @@ export function registerInterop(program: Command): void {
     .command("interop")
     .description("run the interop cases against a server of the interop service")
     .argument("<addr>", "HOST:PORT of the server")
-    .option("--serialize <type>", "serialize type of requests: json|rocketmq", serializeArg)
-    .option("--timeout-ms <ms>", "time-out of each call", intArg("timeout-ms", 1), 5000)
-    .action(async (addr: string, opts: { serialize?: SerializeType; timeoutMs: number } & TlsClientFlags) => {
+    .option("--serialize <type>", "serialize type of requests: json|rocketmq", serializeFlag)
+    .option("--timeout-ms <ms>", "time-out of each call", intArg("timeout-ms", 1), 5000);
+  exitTwoOnUsageError(addTlsClientFlags(cmd)).action(
+    async (addr: string, opts: { serialize?: SerializeType; timeoutMs: number } & TlsClientFlags) => {
       const serializeType = opts.serialize ?? parseSerializeType("json");
-      const tls = tlsClientOptions(opts);
+      const tls = usageChecked(cmd, () => tlsClientOptions(opts));
       const client = new RemotingClient({ serializeType, scanNameServers: false, ...(tls ? { tls } : {}) });
       registerInteropClient(client);
       const results = await runInteropCases(client, addr, { serializeType, timeoutMs: opts.timeoutMs }, (r) =>
@@ -171,8 +172,8 @@ export function registerInterop(program: Command): void {
       const passed = results.filter((r) => r.ok).length;
       process.stdout.write(`${passed} passed, ${results.length - passed} failed\n`);
       process.exitCode = passed === results.length ? 0 : 1;
-    });
-  addTlsClientFlags(cmd);
+    },
+  );
 }
 
 /** How `call` prints a reply's body. */
@@ -204,15 +205,6 @@ function parseJsonBody(body: Uint8Array): unknown {
     return value !== null && typeof value === "object" ? value : undefined;
   } catch {
     return undefined; // not UTF-8, or not JSON: printed as text or base64
-  }
-}
-
-/** `--serialize` for `call`: a bad name is a usage error (exit 2) that commander reports. */
-function serializeFlag(value: string): SerializeType {
-  try {
-    return parseSerializeType(value);
-  } catch (err) {
-    throw new FlagError((err as Error).message);
   }
 }
 
@@ -266,12 +258,7 @@ export function registerCall(program: Command): void {
       } & TlsClientFlags,
     ) => {
       const extFields = new Map(opts.ext ?? []);
-      let tls: ReturnType<typeof tlsClientOptions>;
-      try {
-        tls = tlsClientOptions(opts);
-      } catch (err) {
-        cmd.error(`error: ${(err as Error).message}`, { exitCode: ExitCode.USAGE });
-      }
+      const tls = usageChecked(cmd, () => tlsClientOptions(opts));
       const client = new RemotingClient({
         serializeType: opts.serialize,
         scanNameServers: false,

@@ -1,90 +1,51 @@
 /**
  * The CLI's TLS flags (packages/cli/src/tls-flags.ts) as a user runs them: `mqwire serve --tls-mode
- * enforcing --cert --key` in a child process, `mqwire call`/`interop` with `--tls --ca`,
- * `--insecure`, mutual TLS with `--client-auth require`, and the flags on every client command.
- * Certificates are made per run (test/helpers/ephemeral-certs.ts) into a temporary directory.
+ * enforcing --cert --key` in a child process, `mqwire call`/`interop`/`bench` with `--tls --ca`,
+ * `--insecure`, `--tls-mode disabled`, mutual TLS with `--client-auth require` and `optional`, usage
+ * errors, and the flags on every client command. Certificates are made per run
+ * (test/helpers/ephemeral-certs.ts) into a temporary directory. Rotation under a running `serve`:
+ * cli-tls-rotation.test.ts.
  */
 import assert from "node:assert/strict";
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { BIN, mqwire } from "../helpers/cli.js";
+import { mqwire } from "../helpers/cli.js";
+import { logged, refusalBy, serve } from "../helpers/cli-serve.js";
 import { makeCa } from "../helpers/ephemeral-certs.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mqwire-cli-tls-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const ca = makeCa();
 const server = ca.issue();
 const client = ca.issue({ usage: "client" });
+const stranger = makeCa("another CA").issue({ usage: "client" });
 const contents: Record<string, string> = {
   "ca.pem": ca.cert,
   "server-key.pem": server.key,
   "server-cert.pem": server.cert,
   "client-key.pem": client.key,
   "client-cert.pem": client.cert,
+  "stranger-key.pem": stranger.key,
+  "stranger-cert.pem": stranger.cert,
 };
 for (const [name, text] of Object.entries(contents)) writeFileSync(join(dir, name), text);
 const f = (name: string): string => join(dir, name);
 
-interface Served {
-  child: ChildProcessWithoutNullStreams;
-  addr: string;
-  stderr: () => string;
-}
-
-const children: ChildProcessWithoutNullStreams[] = [];
-after(async () => {
-  for (const c of children) {
-    if (c.exitCode === null) {
-      c.kill("SIGTERM");
-      await once(c, "exit");
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** `mqwire serve --port 0 ...` with NODE_DEBUG=mqwire, so that its refusals reach stderr. */
-async function serve(extra: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...extra], {
-    env: { ...process.env, NODE_DEBUG: "mqwire" },
-  });
-  children.push(child);
-  let out = "";
-  let err = "";
-  child.stderr.setEncoding("utf8").on("data", (d: string) => {
-    err += d;
-  });
-  child.stdout.setEncoding("utf8");
-  const addr = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no address: ${out}${err}`)), 10_000);
-    child.stdout.on("data", (d: string) => {
-      out += d;
-      const m = /listening on (\S+:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on("exit", () => reject(new Error(`serve exited early: ${out}${err}`)));
-  });
-  return { child, addr, stderr: () => err };
-}
+const enforcing = ["--tls-mode", "enforcing", "--cert", f("server-cert.pem"), "--key", f("server-key.pem")];
+const clientAuth = (mode: string) => [...enforcing, "--ca", f("ca.pem"), "--client-auth", mode];
+const withClientCert = ["--ca", f("ca.pem"), "--cert", f("client-cert.pem"), "--key", f("client-key.pem")];
 
 const call = (addr: string, ...flags: string[]) =>
   mqwire(["call", addr, "--code", "100", "--body", "hello", "--timeout-ms", "3000", ...flags]);
+/** Interop code 107: the caller's address, and `tlsSubject` when it sent a certificate. */
+const whoAmI = (addr: string, ...flags: string[]) =>
+  mqwire(["call", addr, "--code", "107", "--timeout-ms", "3000", ...flags]);
 
-describe("mqwire serve --tls-mode enforcing + mqwire call --tls", () => {
-  test("--tls --ca works; the reply is the echo", async () => {
-    const s = await serve([
-      "--tls-mode",
-      "enforcing",
-      "--cert",
-      f("server-cert.pem"),
-      "--key",
-      f("server-key.pem"),
-    ]);
+describe("mqwire serve --tls-mode enforcing + clients with --tls", () => {
+  test("--tls --ca works; the reply is the echo", async (t) => {
+    const s = await serve(t, enforcing);
     const r = await call(s.addr, "--tls", "--ca", f("ca.pem"));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).body, "hello");
@@ -105,36 +66,72 @@ describe("mqwire serve --tls-mode enforcing + mqwire call --tls", () => {
     const plain = await call(s.addr);
     assert.equal(plain.code, 1);
     assert.match(plain.stderr, /MQW_ERR_/);
-    await waitFor(() => /plaintext connection refused: TLS mode is enforcing/.test(s.stderr()), s.stderr);
+    await logged(s, refusalBy(s, "plaintext connection refused: TLS mode is enforcing"));
   });
 
-  test("--client-auth require: a client certificate gets in, none is refused with a logged reason", async () => {
-    const s = await serve([
-      "--tls-mode",
-      "enforcing",
-      "--cert",
-      f("server-cert.pem"),
-      "--key",
-      f("server-key.pem"),
-      "--ca",
-      f("ca.pem"),
-      "--client-auth",
-      "require",
-    ]);
-    const ok = await call(
-      s.addr,
-      "--ca",
-      f("ca.pem"),
-      "--cert",
-      f("client-cert.pem"),
-      "--key",
-      f("client-key.pem"),
-    );
+  test("bench ADDR --tls --ca: a short run with no errors", async (t) => {
+    const s = await serve(t, enforcing);
+    const args = ["--mode", "sync", "--seconds", "1", "--warmup", "0", "--json"];
+    const r = await mqwire(["bench", s.addr, ...args, "--tls", "--ca", f("ca.pem")]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const result = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "");
+    assert.equal(result.errors, 0, JSON.stringify(result.errorsByCode));
+    assert.ok(result.requests > 0, `no request completed: ${r.stdout}`);
+    // Without the CA the first call cannot connect: exit 1, not a run full of errors.
+    const untrusted = await mqwire(["bench", s.addr, ...args, "--tls"]);
+    assert.equal(untrusted.code, 1);
+    assert.match(untrusted.stderr, /MQW_ERR_CONNECT/);
+  });
+});
+
+describe("mqwire serve --tls-mode disabled", () => {
+  test("plaintext is served; a TLS client is refused with a logged reason", async (t) => {
+    const s = await serve(t, ["--tls-mode", "disabled"]);
+    const plain = await call(s.addr);
+    assert.equal(plain.code, 0, plain.stderr);
+    const tls = await call(s.addr, "--tls", "--ca", f("ca.pem"));
+    assert.equal(tls.code, 1);
+    assert.match(tls.stderr, /MQW_ERR_CONNECT/);
+    await logged(s, refusalBy(s, "TLS connection refused: TLS mode is disabled"));
+  });
+});
+
+describe("mqwire serve --client-auth", () => {
+  test("require: a client certificate gets in; none, or one from another CA, is refused with a logged reason", async (t) => {
+    const s = await serve(t, clientAuth("require"));
+    const ok = await whoAmI(s.addr, ...withClientCert);
     assert.equal(ok.code, 0, ok.stderr);
-    const refused = await call(s.addr, "--tls", "--ca", f("ca.pem"));
-    assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /MQW_ERR_/);
-    await waitFor(() => /refused .*certificate/i.test(s.stderr()), s.stderr);
+    assert.equal(JSON.parse(ok.stdout).extFields.tlsSubject, "CN=mqwire test client");
+
+    const none = await call(s.addr, "--tls", "--ca", f("ca.pem"));
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /MQW_ERR_/);
+    await logged(s, refusalBy(s, "TLS handshake failed: peer did not return a certificate"));
+
+    const foreign = await call(
+      s.addr,
+      ...["--ca", f("ca.pem"), "--cert", f("stranger-cert.pem"), "--key", f("stranger-key.pem")],
+    );
+    assert.equal(foreign.code, 1);
+    assert.match(foreign.stderr, /MQW_ERR_/);
+    await logged(
+      s,
+      refusalBy(
+        s,
+        "client certificate refused: unable to verify the first certificate \\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\\)",
+      ),
+    );
+  });
+
+  test("optional: a client without a certificate gets in; one with a certificate is seen", async (t) => {
+    const s = await serve(t, clientAuth("optional"));
+    const none = await whoAmI(s.addr, "--tls", "--ca", f("ca.pem"));
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(JSON.parse(none.stdout).extFields?.tlsSubject, undefined);
+    const cert = await whoAmI(s.addr, ...withClientCert);
+    assert.equal(cert.code, 0, cert.stderr);
+    assert.equal(JSON.parse(cert.stdout).extFields.tlsSubject, "CN=mqwire test client");
+    assert.doesNotMatch(s.stderr(), /refused/);
   });
 });
 
@@ -227,11 +224,3 @@ describe("every command that connects takes the TLS flags", () => {
     }
   });
 });
-
-async function waitFor(predicate: () => boolean, log: () => string): Promise<void> {
-  const until = Date.now() + 5000;
-  while (!predicate()) {
-    if (Date.now() > until) assert.fail(`not logged; server stderr:\n${log()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,12 +1,16 @@
 /**
  * RemotingClient through real SOCKS5 servers from Debian (test/helpers/real-socks5.ts): Dante
- * without authentication, MicroSocks with user/password, TLS inside the tunnel, and RocketMQ's
- * per-address proxy table (reference §9.6) with some targets going direct. Not part of
+ * without authentication, MicroSocks with user/password, TLS inside the tunnel, RocketMQ's
+ * per-address proxy table (reference §9.6) with some targets going direct, and
+ * examples/socks-proxy.mjs run as a user runs it. Not part of
  * `npm test` (a fresh clone has neither server); `npm test` keeps the in-repo fake proxy. Without
  * the binaries these tests skip, except under CI=true, where a missing server fails them.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
+import { promisify } from "node:util";
 import {
   ErrorCodes,
   isMqwireError,
@@ -36,6 +40,9 @@ import {
   startDante,
   startMicrosocks,
 } from "../helpers/real-socks5.js";
+import { repoRoot } from "../helpers/vectors.js";
+
+const execFileAsync = promisify(execFile);
 
 const ca = makeCa();
 const serverPair = ca.issue();
@@ -224,5 +231,40 @@ describe("the per-address proxy table (socksProxyConfig)", { skip: noDante || no
     assert.ok(!viaMicrosocks.log().includes(direct), viaMicrosocks.log());
     assert.ok(viaDante.log().includes(danteEndpoint(toDante)));
     assert.ok(viaMicrosocks.log().includes(`connected to ${toMicrosocks}`));
+  });
+});
+
+describe("examples/socks-proxy.mjs through MicroSocks", { skip: noMicrosocks }, () => {
+  test("proxied, direct and wrong-password calls print what the README promises", async (t) => {
+    const proxy = await microsocks(t);
+    const env = { ...process.env, SOCKS_PROXY: proxy.address, SOCKS_USER: USER, SOCKS_PASSWORD: PASSWORD };
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [join(repoRoot(), "examples", "socks-proxy.mjs")],
+      {
+        env,
+        timeout: 30_000,
+      },
+    );
+    const lines = stdout.trim().split("\n");
+    const server = /^echo server on (127\.0\.0\.1:\d+), SOCKS5 proxy /.exec(lines[0] ?? "")?.[1];
+    assert.ok(server, stdout);
+    // MicroSocks connects from its own address (real-socks5.ts), so the server saw that one.
+    const external = MICROSOCKS_EXTERNAL.replaceAll(".", "\\.");
+    assert.match(
+      stdout,
+      new RegExp(
+        `^through the proxy: reply "hello, through the proxy", the server saw ${external}:\\d+, not the client's end 127\\.0\\.0\\.1:\\d+ \\(proxied\\)$`,
+        "m",
+      ),
+    );
+    assert.match(
+      stdout,
+      /^unmatched target: reply "hello, unmatched target", the server saw 127\.0\.0\.1:\d+, the client's own end \(direct\)$/m,
+    );
+    assert.match(stdout, /^wrong password: MQW_ERR_CONNECT \(Socks5 Authentication failed\)$/m);
+    assert.equal(lines.at(-1), "socks-proxy: done");
+    // One connection through the proxy: the proxied call; the direct one never reached it.
+    assert.equal(proxy.log().split(`connected to ${server}`).length - 1, 1, proxy.log());
   });
 });

@@ -36,7 +36,11 @@ export interface TlsServerOptions {
    * none = false; optional = true with `rejectUnauthorized: false`; require = true with true.
    */
   requestCert?: boolean;
-  /** With `requestCert`: refuse a client without a certificate the CAs verify. Default true. */
+  /**
+   * With `requestCert`: refuse a client without a certificate. Default true. False is optional
+   * client auth: a client that sends no certificate is let in (`authorized` false), but one that
+   * sends a certificate the CAs do not verify is still refused, as Netty's ClientAuth.OPTIONAL.
+   */
   rejectUnauthorized?: boolean;
   /** Time for the first byte plus the TLS handshake, in ms. Default 10000. */
   handshakeTimeoutMs?: number;
@@ -72,7 +76,7 @@ export interface ResolvedTlsServerOptions {
   readonly secureContext: tls.SecureContext | undefined;
   /** Whether clients are asked for a certificate. */
   readonly requestCert: boolean;
-  /** Whether a client without a certificate the CAs verify fails the handshake (with `requestCert`). */
+  /** Whether a client without a certificate fails the handshake (with `requestCert`); one whose certificate the CAs do not verify always does. */
   readonly rejectUnauthorized: boolean;
   /** Time for the first byte plus the TLS handshake, in ms. */
   readonly handshakeTimeoutMs: number;

@@ -169,7 +169,11 @@ function serverHandshake(
       s.authorized = verifyError === null;
       if (verifyError !== null) {
         s.authorizationError = verifyError.code ?? verifyError.message;
-        if (o.rejectUnauthorized) {
+        // Optional client auth lets a client without a certificate in, never one whose
+        // certificate fails the check: JSSE's want-client-auth (Netty's ClientAuth.OPTIONAL,
+        // RocketMQ's "optional") fails that handshake, and the subject of a certificate no
+        // trusted CA signed must not reach processors and hooks as the caller's identity.
+        if (o.rejectUnauthorized || sock.getPeerX509Certificate() !== undefined) {
           settle(new NegotiationError("client certificate refused", { cause: verifyError }));
           return;
         }

@@ -123,7 +123,7 @@ describe("mqwire serve --client-auth", () => {
     );
   });
 
-  test("optional: a client without a certificate gets in; one with a certificate is seen", async (t) => {
+  test("optional: a client without a certificate gets in; one the CA signed is seen; a stranger's is refused", async (t) => {
     const s = await serve(t, clientAuth("optional"));
     const none = await whoAmI(s.addr, "--tls", "--ca", f("ca.pem"));
     assert.equal(none.code, 0, none.stderr);
@@ -132,6 +132,15 @@ describe("mqwire serve --client-auth", () => {
     assert.equal(cert.code, 0, cert.stderr);
     assert.equal(JSON.parse(cert.stdout).extFields.tlsSubject, "CN=mqwire test client");
     assert.doesNotMatch(s.stderr(), /refused/);
+
+    // A certificate no trusted CA signed is refused, not let in with its subject on the channel.
+    const foreign = await whoAmI(
+      s.addr,
+      ...["--ca", f("ca.pem"), "--cert", f("stranger-cert.pem"), "--key", f("stranger-key.pem")],
+    );
+    assert.equal(foreign.code, 1);
+    assert.doesNotMatch(foreign.stdout, /tlsSubject/);
+    await logged(s, refusalBy(s, "client certificate refused: unable to verify the first certificate"));
   });
 });
 

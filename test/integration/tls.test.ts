@@ -306,6 +306,26 @@ describe("mutual TLS", () => {
     assert.equal(typeof server.authorizationError, "string");
     client.destroy();
   });
+
+  test("optional: a certificate that does not verify is refused all the same (Netty's OPTIONAL)", async () => {
+    const { port, outcomes } = await modeServer(mtls(false));
+    // Signed by the CA but only for serverAuth: sent as a client's, it fails the check.
+    const client = await new TlsConnector({ ca: CA, ...SERVER }).open(`127.0.0.1:${port}`).then(track);
+    await assert.rejects(outcomes[0]!, (err) => {
+      assert.ok(isMqwireError(err, ErrorCodes.NEGOTIATION));
+      assert.match(String((err as Error).message), /client certificate refused/);
+      return true;
+    });
+    await closed(client);
+  });
+
+  test("optional: a client certificate that verifies is let in, authorized", async () => {
+    const { port, outcomes } = await modeServer(mtls(false));
+    const client = await new TlsConnector({ ca: CA, ...CLIENT }).open(`127.0.0.1:${port}`).then(track);
+    const server = (await outcomes[0]) as TLSSocket;
+    assert.equal(server.authorized, true);
+    client.destroy();
+  });
 });
 
 describe("server TLS modes on one port", () => {

@@ -124,6 +124,20 @@ export class ChannelTable {
   }
 
   /**
+   * Counts a failure of `addr` that came after its connect succeeded (a name server that accepted
+   * and never answered) as a failed connect: the same back-off, so that until it passes no call
+   * or scan connects to `addr` again. The caller closes the channel; the next connect, once the
+   * back-off passed, resets the count as any successful connect does.
+   */
+  backOff(addr: string, cause: unknown): void {
+    const entry = this.#entries.get(addr);
+    if (entry === undefined) return;
+    entry.failures++;
+    entry.lastError = cause;
+    entry.retryAt = this.#clock.now() + backoffMs(entry.failures, this.#baseMs, this.#maxMs);
+  }
+
+  /**
    * Forgets `channel` if it is still the one of its address (RocketMQ's intended closeChannel:
    * never drop a freshly re-created connection). Back-off state is kept.
    */

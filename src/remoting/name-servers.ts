@@ -30,6 +30,8 @@ export interface NameServerLinks {
   peek(addr: string): RemotingChannel | undefined;
   /** Closes the channel of `addr`. */
   close(addr: string): void;
+  /** Puts `addr` in the connect back-off a refused connect gets. */
+  backOff(addr: string, cause: unknown): void;
 }
 
 export class NameServers {
@@ -131,6 +133,18 @@ export class NameServers {
       }
     }
     throw new ConnectError(`no name server reachable among ${this.#list.join(", ")}`, { cause: lastError });
+  }
+
+  /**
+   * A call to `addr` timed out and its channel was closed (invokeSync's rule, which every call
+   * to a name server follows): the server accepted and did not answer, which costs each call
+   * its whole time-out, where a refused connect costs nothing. So it is treated as a refused
+   * connect: out of the available list and backing off, so that neither the selection nor the
+   * scan connects to it again before the back-off has passed (the selection skips it at once).
+   */
+  timedOut(addr: string, cause: unknown): void {
+    this.#links.backOff(addr, cause);
+    this.#available.delete(addr);
   }
 
   /** One reachability pass over the list (RocketMQ's scanAvailableNameSrv). */

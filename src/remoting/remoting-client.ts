@@ -54,6 +54,7 @@ export class RemotingClient extends RemotingService {
         connect: (addr, deadlineAt, signal) => this.#table.get(addr, deadlineAt, signal),
         peek: (addr) => this.#table.peek(addr),
         close: (addr) => this.#table.close(addr),
+        backOff: (addr, cause) => this.#table.backOff(addr, cause),
       },
       Math.random,
       resolved.clock,
@@ -245,7 +246,9 @@ export class RemotingClient extends RemotingService {
    * failure too. Calls to a name server (addr null) take this rule in every style: RocketMQ calls
    * name servers with invokeSync only, whose close moves the sticky choice on (§9.3); without it
    * a name server that accepts and never answers held every promise or callback call (the
-   * protocol clients' route queries) for ever.
+   * protocol clients' route queries) for ever. A name server closed so also backs off as a
+   * refused connect does (NameServers.timedOut): it accepts connects, so otherwise it stayed in
+   * the available list and every later selection that reached it cost a whole time-out again.
    */
   async #invokeSyncRule(
     addr: string | null,
@@ -273,6 +276,8 @@ export class RemotingClient extends RemotingService {
         if (remaining > CLOSE_GUARD_MIN_MS || remaining > total / 4) {
           this.logger.warn(`closing ${channel} because of a time-out (invokeSync's rule)`);
           channel.close();
+          const nameServer = addr === null ? this.#addrOf.get(channel) : undefined;
+          if (nameServer !== undefined) this.#nameServers.timedOut(nameServer, err);
         }
       } else if (isMqwireError(err, ErrorCodes.SEND)) channel.close();
       throw err;

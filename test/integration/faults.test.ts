@@ -23,7 +23,8 @@ describe("faults", () => {
   const deadKinds = {
     "closed-port": "a closed port is passed over at once and retried only after its back-off",
     "backlog-full": "a full accept queue (the connect hangs) is passed over at the connect time-out",
-    "never-answers": "a server that never answers is left after the first call's time-out",
+    "never-answers":
+      "a server that never answers is left after the first call's time-out and backs off as a refused one",
   } as const;
   for (const [kind, what] of Object.entries(deadKinds) as [keyof typeof deadKinds, string][]) {
     test(`name servers: ${what}`, async (t) => {
@@ -32,7 +33,7 @@ describe("faults", () => {
     });
   }
   for (const style of ["invoke", "invokeAsync"] as const) {
-    test(`name servers: ${style} calls leave a server that never answers after one time-out too`, async (t) => {
+    test(`name servers: ${style} calls leave a server that never answers after one time-out, and back it off`, async (t) => {
       const live = await startServer(t);
       t.diagnostic(JSON.stringify(await nameServerFailover(t, "never-answers", 20, live.addr, style)));
     });

@@ -213,6 +213,31 @@ describe("ChannelTable", () => {
     assert.equal(await p2, asChannel(second));
   });
 
+  test("backOff() after a connect: no connect until the back-off passes, then one", async (t) => {
+    fakeTime(t);
+    const opener = new FakeOpener();
+    const table = new ChannelTable(opener.open, 100, 1000);
+    const channel = fakeChannel();
+    const p = table.get("a:1", T0 + 5000);
+    opener.calls[0]!.resolve(channel);
+    await p;
+    // A call on it timed out: the caller backs the address off and closes the channel.
+    table.backOff("a:1", new Error("no answer"));
+    channel.close();
+    table.remove("a:1", asChannel(channel));
+    assert.deepEqual(table.addresses(), ["a:1"], "the back-off is kept with the address");
+    t.mock.timers.tick(99);
+    assert.equal(await code(table.get("a:1", Date.now() + 5000)), ErrorCodes.CONNECT);
+    assert.equal(opener.calls.length, 1, "no connect within the back-off");
+    t.mock.timers.tick(1);
+    const again = table.get("a:1", Date.now() + 5000);
+    assert.equal(opener.calls.length, 2, "a connect once it passed");
+    opener.calls[1]!.resolve(fakeChannel());
+    await again;
+    table.backOff("b:1", new Error("unknown address: nothing to back off"));
+    assert.deepEqual(table.addresses(), ["a:1"]);
+  });
+
   test("remove() drops only the channel it is given (a stale close never drops a newer channel)", async () => {
     const opener = new FakeOpener();
     const table = new ChannelTable(opener.open, 100, 1000);

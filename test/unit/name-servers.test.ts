@@ -14,6 +14,7 @@ class FakeLinks {
   readonly up = new Set<string>();
   readonly connects: string[] = [];
   readonly closes: string[] = [];
+  readonly backOffs: string[] = [];
   readonly channels = new Map<string, { addr: string; isActive: boolean }>();
   /** When set, connect() waits for this gate (to hold a scan or a selection in flight). */
   gate: Promise<void> | undefined;
@@ -37,6 +38,9 @@ class FakeLinks {
       this.closes.push(addr);
       const c = this.channels.get(addr);
       if (c) c.isActive = false;
+    },
+    backOff: (addr: string): void => {
+      this.backOffs.push(addr);
     },
   };
 }
@@ -172,6 +176,19 @@ describe("NameServers", () => {
     ns.update([chosen2]);
     assert.deepEqual(f.closes, [chosen]);
     assert.equal(ns.chosen, chosen2);
+  });
+
+  test("timedOut() backs the address off and drops it from the available list", async () => {
+    const f = new FakeLinks();
+    for (const a of ADDRS) f.up.add(a);
+    const ns = new NameServers(f.links, sequence(0));
+    ns.update(ADDRS);
+    await ns.scan(1000);
+    await ns.channel(FAR());
+    const chosen = ns.chosen!;
+    ns.timedOut(chosen, new Error("no answer"));
+    assert.deepEqual(f.backOffs, [chosen]);
+    assert.deepEqual([...ns.available].sort(), ADDRS.filter((a) => a !== chosen).sort());
   });
 
   test("scan() keeps the reachable addresses and forgets the others", async () => {

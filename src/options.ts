@@ -40,7 +40,11 @@ export const DEFAULT_SERVER_ONEWAY_PERMITS = 256;
 export const DEFAULT_PROCESSOR_CONCURRENCY = 64;
 /** Requests queued per processor before SYSTEM_BUSY "[OVERLOAD]" (RocketMQ's bounded queues hold 10 000+). */
 export const DEFAULT_PROCESSOR_MAX_QUEUE = 10_000;
-/** All-idle time after which a channel is closed: RocketMQ's 120 s on both sides. */
+/**
+ * All-idle time after which a channel is closed: RocketMQ's 120 s on both sides. A client also
+ * takes it as the reader-idle time of a dead peer (RemotingOptions.channelMaxIdleMs), well above
+ * the 15-20 s a broker holds a long poll.
+ */
 export const DEFAULT_CHANNEL_MAX_IDLE_MS = 120_000;
 /** Default time-out of a call, in ms (RocketMQ's mqClientApiTimeout). */
 export const DEFAULT_TIMEOUT_MS = 3_000;
@@ -94,7 +98,15 @@ export interface RemotingOptions {
    * false (see there).
    */
   version?: number;
-  /** Close a channel after this many ms with neither read nor write; 0 disables. Default 120000. */
+  /**
+   * Close a channel after this many ms with neither read nor write (either side, as RocketMQ);
+   * 0 disables. Default 120000, RocketMQ's. A client also closes a channel that has read nothing
+   * for this long while calls await a response, having waited at least half of it (a dead or
+   * paused peer: the all-idle rule never fires while the client keeps writing); its calls fail
+   * with MQW_ERR_CHANNEL_CLOSED and the next call reconnects. So keep it above the longest time
+   * a server may hold a call unanswered: a long-polling pull or pop is held up to its suspend
+   * time (RocketMQ's consumers ask for 15 s, PullConsumer's `maxSuspendMs` is 20 s).
+   */
   channelMaxIdleMs?: number;
   /** Largest frame accepted, in bytes (length field + 4). Default 16 MiB. */
   maxFrameBytes?: number;

@@ -60,6 +60,13 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   /** @internal Oneway permits held until this channel drains or closes (Invoker). */
   heldOnewayPermits = 0;
   /**
+   * Since when (a time of the owner's clock) calls on this channel have awaited a response with
+   * nothing read: stamped by the first call written after bytes were read ({@link requestWritten}).
+   */
+  #awaitingSince = 0;
+  /** The transport's bytesRead at that stamp; -1 before the first call. */
+  #readMark = -1;
+  /**
    * True once the peer sent a request newer than V5_3_1: it understands GO_AWAY, so a
    * shutting-down server leaves this channel to it (RemotingServer.shutdown).
    */
@@ -221,6 +228,28 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   /** Closes at once. */
   destroy(error?: Error): void {
     this.engine.destroy(error);
+  }
+
+  /**
+   * Since when calls on this channel have awaited a response with nothing read, a time of the
+   * clock given to {@link requestWritten}: a client tells a dead peer from a quiet one by it
+   * (RemotingService.onChannelIdle). Meaningful only while calls are pending.
+   */
+  get awaitingSince(): number {
+    return this.#awaitingSince;
+  }
+
+  /**
+   * @internal A request that expects a response was written (Invoker). The first one after a
+   * read starts the wait: a compare per call, and a clock read (`now`, once per synchronous run)
+   * only when bytes arrived since the last stamp.
+   */
+  requestWritten(now: () => number): void {
+    const read = this.#transport.bytesRead;
+    if (read !== this.#readMark) {
+      this.#readMark = read;
+      this.#awaitingSince = now();
+    }
   }
 
   /** @internal the dispatcher took a request of this channel. */

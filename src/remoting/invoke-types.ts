@@ -6,6 +6,7 @@
 import type { RemotingCommand } from "../codec/remoting-command.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { IdleKind } from "../transport/transport.js";
 import type { RemotingChannel } from "./channel.js";
 
 /** Channel events (RocketMQ's ChannelEventListener), each with the remote address and the channel. */
@@ -16,8 +17,12 @@ export interface RemotingEvents {
   active: [remoteAddress: string, channel: RemotingChannel];
   /** The channel closed, for any reason. */
   close: [remoteAddress: string, channel: RemotingChannel];
-  /** No read and no write for channelMaxIdleMs: the channel was closed. */
-  idle: [remoteAddress: string, channel: RemotingChannel];
+  /**
+   * The channel was closed by an idle rule: `kind` "all", no read and no write for
+   * channelMaxIdleMs (either side); "reader", a client's, nothing read for channelMaxIdleMs while
+   * calls awaited a response (a dead peer; its calls failed with MQW_ERR_CHANNEL_CLOSED).
+   */
+  idle: [remoteAddress: string, channel: RemotingChannel, kind: IdleKind];
   /** The channel failed (malformed frame, socket error); it is closed. */
   exception: [remoteAddress: string, channel: RemotingChannel, error: Error];
 }

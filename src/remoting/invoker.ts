@@ -251,7 +251,7 @@ export class Invoker {
     const cause = channel.trySend(request);
     if (cause !== undefined) {
       table.fail(opaque, new SendError(`send request to <${channel.remoteAddress}> failed`, { cause }));
-    }
+    } else channel.requestWritten(this.#now);
   }
 
   /**

@@ -67,6 +67,13 @@ export class OpaqueIndex<T extends Keyed> {
     return out;
   }
 
+  /** True when some entry passes `test`: a scan, for rare checks, never per call. */
+  some(test: (entry: T) => boolean): boolean {
+    for (const entry of this.#slots) if (entry !== undefined && test(entry)) return true;
+    for (const entry of this.#overflow.values()) if (test(entry)) return true;
+    return false;
+  }
+
   #place(entry: T): void {
     const opaque = entry.opaque;
     const i = opaque & this.#mask;

@@ -208,7 +208,11 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
       maxExtFields: o.maxExtFields,
       handshakeTimeoutMs: server ? deadlines.handshakeTimeoutMs : 0,
       frameTimeoutMs: server ? deadlines.frameTimeoutMs : 0,
-      idle: { allIdleMs: o.channelMaxIdleMs },
+      // A client also watches reads alone: a peer that stopped answering while we keep writing
+      // never makes the channel all-idle (see onChannelIdle).
+      idle: server
+        ? { allIdleMs: o.channelMaxIdleMs }
+        : { allIdleMs: o.channelMaxIdleMs, readerIdleMs: o.channelMaxIdleMs },
       closeGraceMs: o.closeGraceMs,
       logger: o.logger,
       now: this.now,
@@ -250,13 +254,44 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     // Matched by opaque AND channel: a peer cannot complete another connection's calls.
     this.invoker.responseTable.complete(response, channel);
   }
-  /** @internal ChannelOwner: a channel passed an idle threshold. */
+  /**
+   * @internal ChannelOwner: a channel passed an idle threshold. All-idle (no read, no write)
+   * closes it, as RocketMQ does on both sides. Reader-idle, set on client channels only, closes
+   * one whose peer looks dead: see {@link #closeIfDead}.
+   */
   onChannelIdle(channel: RemotingChannel, kind: IdleKind): void {
+    if (kind === "reader") {
+      this.#closeIfDead(channel);
+      return;
+    }
     if (kind !== "all") return;
     this.logger.info(`${channel}: idle, closing`);
     // RocketMQ closes first, then emits IDLE (NettyConnectManageHandler.userEventTriggered).
     channel.close();
-    this.emit("idle", channel.remoteAddress, channel);
+    this.emit("idle", channel.remoteAddress, channel, "all");
+  }
+
+  /**
+   * Nothing read for channelMaxIdleMs while calls await a response: the peer is taken for dead
+   * (paused, or gone behind a network that drops packets) and the channel is closed, its calls
+   * failing with MQW_ERR_CHANNEL_CLOSED and the next call opening a new one. The all-idle rule
+   * never fires while we keep writing (RocketMQ's client has the same gap: allIdle only). A quiet
+   * peer is not dead: the calls must have waited at least half the idle time with nothing read
+   * ({@link RemotingChannel.awaitingSince}), so a call made just before the threshold, on a
+   * channel that carried only oneways, is not counted against it; one made right after the
+   * peer's last answer is. Long polls are answered well within the default (see the option).
+   */
+  #closeIfDead(channel: RemotingChannel): void {
+    const idleMs = this.#base.channelMaxIdleMs;
+    if (this.now() - channel.awaitingSince < idleMs / 2) return;
+    const table = this.invoker.responseTable;
+    if (!table.hasPendingOn(channel)) return;
+    const why = `nothing read for ${idleMs} ms while calls awaited a response`;
+    this.logger.warn(`${channel}: ${why}, closing it as dead`);
+    // Failed here, before close() fails them with a plain message, so that they carry the reason.
+    table.failAll(channel, new ChannelClosedError(`channel to ${channel.remoteAddress} closed: ${why}`));
+    channel.close();
+    this.emit("idle", channel.remoteAddress, channel, "reader");
   }
   onChannelClosing(channel: RemotingChannel): void {
     this.invoker.responseTable.failAll(

@@ -187,6 +187,11 @@ export class ResponseTable {
     return this.#calls.get(opaque) !== undefined;
   }
 
+  /** True when a call is pending on `owner`: a scan of the table, for idle checks, never per call. */
+  hasPendingOn(owner: object): boolean {
+    return this.#calls.some((call) => call.owner === owner);
+  }
+
   /**
    * Ends the call `response.opaque` with this response. When no call matches, or `owner` is given
    * and the call went out on another channel, the response is dropped, counted in

@@ -40,11 +40,15 @@ class Ledger {
       operationFail: (e: Error & { code?: string }) => this.settle(i, e.code ?? e.name),
     };
   }
-  /** Asserts every call ended exactly once, after `graceMs` more in which a second end would show. */
-  async assertOnce(graceMs: number): Promise<void> {
+  /**
+   * Asserts each of the first `count` calls ended exactly once, after `graceMs` more in which a
+   * second end would show.
+   */
+  async assertOnce(graceMs: number, count = this.size): Promise<void> {
     await sleep(graceMs);
-    const twice = this.settles.findIndex((n) => n > 1);
-    const never = this.settles.indexOf(0);
+    const settles = this.settles.subarray(0, count);
+    const twice = settles.findIndex((n) => n > 1);
+    const never = settles.indexOf(0);
     assert.equal(twice, -1, `call #${twice} ended ${this.settles[twice]} times`);
     assert.equal(never, -1, `call #${never} never ended`);
   }
@@ -157,6 +161,82 @@ export async function stoppedServer(t: TestContext, calls: number, idleMs: numbe
   assert.equal(response.body?.toString(), "again");
   assert.notEqual(client.channelOf(server.addr), first, "a new channel");
   return { idleMs, detectedAfterMs, reopenedAfterMs: Date.now() - resumedAt };
+}
+
+/** Figures of {@link stoppedWhileCalling}. */
+export interface StopWhileCallingFigures {
+  idleMs: number;
+  everyMs: number;
+  /** Calls made to the stopped server until its channel was closed. */
+  calls: number;
+  /** Last read on the channel → the client closed it as dead. */
+  detectedAfterMs: number;
+  /** Last write on the channel → that close: under idleMs, so all-idle was never due. */
+  lastWriteBeforeMs: number;
+  /** SIGCONT → the next call answered over a new channel. */
+  reopenedAfterMs: number;
+}
+
+/**
+ * The server is SIGSTOPped while the client goes on calling it every `everyMs`, so its channel
+ * is never all-idle: the client closes the channel as dead (idle event of kind "reader") within
+ * idle time + 1 s of its last read, every call made on it fails once with
+ * MQW_ERR_CHANNEL_CLOSED, and after SIGCONT the next call opens a new channel and is answered.
+ */
+export async function stoppedWhileCalling(
+  t: TestContext,
+  idleMs: number,
+  everyMs: number,
+): Promise<StopWhileCallingFigures> {
+  const server = await startFaultServer(t);
+  const client = startClient(t, { channelMaxIdleMs: idleMs });
+  await client.invoke(server.addr, request(client, InteropCode.ECHO, "warm-up"));
+  const first = client.channelOf(server.addr)!;
+  const transport = transportOf(client, server.addr);
+  let closedAt = 0;
+  let kind = "";
+  client.on("idle", (_addr, channel, idleKind) => {
+    if (channel !== first || closedAt > 0) return;
+    closedAt = Date.now();
+    kind = idleKind;
+  });
+  server.stop();
+  // Room for every call until the wait below gives up.
+  const ledger = new Ledger(Math.ceil((idleMs + 3000) / everyMs) + 10);
+  let calls = 0;
+  const caller = setInterval(() => {
+    if (closedAt > 0 || calls >= ledger.size) return;
+    const i = calls++;
+    client.invokeAsync(server.addr, request(client, InteropCode.ECHO, `w${i}`), 60_000, ledger.callback(i));
+  }, everyMs);
+  try {
+    await waitFor(() => closedAt > 0, "the client to close the channel of the stopped server", idleMs + 3000);
+  } finally {
+    clearInterval(caller);
+  }
+  await waitFor(() => ledger.settled >= calls, "the calls on the closed channel to fail");
+  await ledger.assertOnce(50, calls);
+  assert.equal(kind, "reader", "closed by the dead-peer rule");
+  assert.deepEqual([...ledger.codes], [[ErrorCodes.CHANNEL_CLOSED, calls]]);
+  const detectedAfterMs = closedAt - transport.lastReadAt;
+  const lastWriteBeforeMs = closedAt - transport.lastWriteAt;
+  assert.ok(lastWriteBeforeMs < idleMs, `the last write came ${lastWriteBeforeMs} ms before the close`);
+  assert.ok(detectedAfterMs <= idleMs + 1000, `found ${detectedAfterMs} ms after the last read`);
+  const resumedAt = Date.now();
+  server.resume();
+  const response = await client.invoke(server.addr, request(client, InteropCode.ECHO, "again"), {
+    timeoutMs: 5000,
+  });
+  assert.equal(response.body?.toString(), "again");
+  assert.notEqual(client.channelOf(server.addr), first, "a new channel");
+  return {
+    idleMs,
+    everyMs,
+    calls,
+    detectedAfterMs,
+    lastWriteBeforeMs,
+    reopenedAfterMs: Date.now() - resumedAt,
+  };
 }
 
 /** Figures of {@link restartServer}. */

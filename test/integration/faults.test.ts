@@ -7,7 +7,12 @@ import { describe, test } from "node:test";
 import { startServer } from "../helpers/client-fixtures.js";
 import { nameServerFailover } from "../helpers/fault-name-servers.js";
 import { pushToNonReader } from "../helpers/fault-push.js";
-import { killWithPendingCalls, restartServer, stoppedServer } from "../helpers/fault-scenarios.js";
+import {
+  killWithPendingCalls,
+  restartServer,
+  stoppedServer,
+  stoppedWhileCalling,
+} from "../helpers/fault-scenarios.js";
 
 describe("faults", () => {
   test("SIGKILL with 10,000 calls pending: each fails once with MQW_ERR_CHANNEL_CLOSED, at once", async (t) => {
@@ -18,6 +23,10 @@ describe("faults", () => {
 
   test("a SIGSTOPped server is closed by the idle rule, its calls fail, and SIGCONT brings it back", async (t) => {
     t.diagnostic(JSON.stringify(await stoppedServer(t, 100, 300)));
+  });
+
+  test("a SIGSTOPped server called every 50 ms is found dead within idle + 1 s of the last read", async (t) => {
+    t.diagnostic(JSON.stringify(await stoppedWhileCalling(t, 500, 50)));
   });
 
   const deadKinds = {

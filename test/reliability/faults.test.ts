@@ -9,7 +9,12 @@ import { describe, test } from "node:test";
 import { startServer } from "../helpers/client-fixtures.js";
 import { nameServerBackoff, nameServerFailover } from "../helpers/fault-name-servers.js";
 import { pushToNonReader } from "../helpers/fault-push.js";
-import { killWithPendingCalls, restartServer, stoppedServer } from "../helpers/fault-scenarios.js";
+import {
+  killWithPendingCalls,
+  restartServer,
+  stoppedServer,
+  stoppedWhileCalling,
+} from "../helpers/fault-scenarios.js";
 
 describe("faults, long", () => {
   test("SIGKILL with 10,000 calls pending, 5 times: every call fails once, in 100 ms (median)", async (t) => {
@@ -30,6 +35,12 @@ describe("faults, long", () => {
 
   test("SIGSTOP with 1,000 calls pending and a 1 s idle rule, 3 times", async (t) => {
     for (let round = 0; round < 3; round++) t.diagnostic(JSON.stringify(await stoppedServer(t, 1000, 1000)));
+  });
+
+  test("SIGSTOP while calling every 50 ms, a 1 s idle rule, 3 times: found within idle + 1 s", async (t) => {
+    for (let round = 0; round < 3; round++) {
+      t.diagnostic(JSON.stringify(await stoppedWhileCalling(t, 1000, 50)));
+    }
   });
 
   for (const kind of ["closed-port", "backlog-full", "never-answers"] as const) {

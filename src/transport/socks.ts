@@ -239,7 +239,11 @@ export class SocksConnector implements Connector {
         proxy: { host: rule.host, port: rule.port, type: 5, userId: rule.username, password: rule.password },
         destination: { host: dest.host, port: dest.port },
         existing_socket: leg,
-        timeout: this.#timeoutMs,
+        // A backstop only: `signal` (openDeadline) bounds the tunnel and fails it only after one
+        // more poll (after-next-poll.ts); the package's timer, which has no such step, must not
+        // run first. The package never clears it (it lingers, unref'd, until it fires): twice
+        // the time-out, not more.
+        timeout: 2 * this.#timeoutMs,
       });
       await settleSocket(socket);
       return socket;

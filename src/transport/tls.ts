@@ -17,6 +17,7 @@ import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
 import { ConnectError, InvalidArgumentError, MqwireError, TimeoutError } from "../errors.js";
 import { endpointsOf, parseAddress, tagEndpoints } from "./address.js";
+import { afterNextPoll } from "./after-next-poll.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, TcpConnector } from "./tcp.js";
 import type { Address, Connector } from "./transport.js";
 
@@ -134,14 +135,17 @@ export function openDeadline(timeoutMs: number, parent: AbortSignal | undefined,
   const ctl = new AbortController();
   const onAbort = (): void => ctl.abort(parent?.reason);
   parent?.addEventListener("abort", onAbort, { once: true });
-  const timer = setTimeout(
-    () => ctl.abort(new TimeoutError(`${what} timed out after ${timeoutMs} ms`)),
-    timeoutMs,
-  );
+  // After one more poll: an open done during a stall of the loop is not failed (after-next-poll.ts).
+  const fail = (): void => ctl.abort(new TimeoutError(`${what} timed out after ${timeoutMs} ms`));
+  let timedOut: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    timedOut = afterNextPoll(fail);
+  }, timeoutMs);
   return {
     signal: ctl.signal,
     clear(): void {
       clearTimeout(timer);
+      if (timedOut !== undefined) clearImmediate(timedOut);
       parent?.removeEventListener("abort", onAbort);
     },
   };
@@ -212,6 +216,7 @@ export function wrapClientTls(
   return new Promise<tls.TLSSocket>((resolve, reject) => {
     const settle = (err: unknown): void => {
       clearTimeout(timer);
+      if (timedOut !== undefined) clearImmediate(timedOut);
       sock.off("secureConnect", onSecure);
       sock.off("error", onError);
       sock.off("close", onClose);
@@ -230,9 +235,14 @@ export function wrapClientTls(
     const onError = (err: Error): void => settle(new ConnectError(`${what} failed`, { cause: err }));
     const onClose = (): void => settle(new ConnectError(`${what} failed: connection closed`));
     const onAbort = (): void => settle(signal?.reason);
-    const timer = setTimeout(() => {
+    // After one more poll: a handshake done during a stall of the loop is not failed (after-next-poll.ts).
+    const fail = (): void => {
       const cause = new TimeoutError(`${what} timed out after ${o.connectTimeoutMs} ms`);
       settle(new ConnectError(`${what} failed`, { cause }));
+    };
+    let timedOut: NodeJS.Immediate | undefined;
+    const timer = setTimeout(() => {
+      timedOut = afterNextPoll(fail);
     }, o.connectTimeoutMs);
     sock.once("secureConnect", onSecure);
     sock.once("error", onError);

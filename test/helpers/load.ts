@@ -231,9 +231,7 @@ export class LoadClients {
           version: o.version,
           scanNameServers: false,
           logger: silentLogger,
-          // 16,000 calls in flight keep this process's event loop seconds behind: a connect's
-          // time-out timer then runs before the poll that would see the connect done.
-          connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+          connectTimeoutMs: o.connectTimeoutMs,
         }),
     );
     this.tag = o.tag ?? "c";

@@ -22,7 +22,12 @@ import type { Logger } from "../logger.js";
 import type { RemotingChannel } from "./channel.js";
 import { type RpcHook, runAfterHooks, runBeforeHooks } from "./hooks.js";
 import { type InvokeCallback, runCallback } from "./invoke-types.js";
-import { type ErrorCallback, type ResponseCallback, ResponseTable } from "./response-table.js";
+import {
+  type ErrorCallback,
+  type ResponseCallback,
+  ResponseTable,
+  type SettleHook,
+} from "./response-table.js";
 
 /**
  * The promise of every oneway written at once: one settled promise shared by all of them (a
@@ -64,7 +69,7 @@ export interface InvokerOptions {
 }
 
 /** Sends requests on channels and waits for their answers; one per server or client. */
-export class Invoker {
+export class Invoker implements SettleHook {
   /** Pending calls by opaque. */
   readonly responseTable: ResponseTable;
   /** RocketMQ's semaphoreAsync: one permit per call in the response table. */
@@ -81,19 +86,10 @@ export class Invoker {
     this.#now = o.now;
     this.#callMetrics = o.callMetrics;
     this.#refuseWrite = o.refuseWrite;
-    const metrics = o.callMetrics;
     this.responseTable = new ResponseTable({
       clock: o.clock,
       logger: o.logger,
-      // Every call in the table holds one async permit (#registerAndWrite): one hook per table
-      // gives it back and records the call, instead of a wrapper closure per call.
-      onSettle: (outcome, code, startedAt) => {
-        this.asyncPermits.release();
-        if (metrics === undefined) return;
-        const micros = (monotonicNow() - startedAt) * 1000;
-        if (outcome instanceof Error) metrics.record(code, -1, callResultOf(outcome), micros, false);
-        else metrics.record(code, outcome.code, "success", micros, false);
-      },
+      settleHook: this,
       createTimeoutError: (opaque, owner) =>
         new TimeoutError(
           `wait response on the channel <${(owner as RemotingChannel).remoteAddress}> timeout (opaque ${opaque})`,
@@ -101,6 +97,20 @@ export class Invoker {
     });
     this.asyncPermits = new Semaphore({ permits: o.asyncPermits, kind: "async", clock: o.clock });
     this.onewayPermits = new Semaphore({ permits: o.onewayPermits, kind: "oneway", clock: o.clock });
+  }
+
+  /**
+   * @internal The response table's SettleHook. Every call in the table holds one async permit
+   * (#registerAndWrite): one hook per table gives it back and records the call, instead of a
+   * wrapper closure per call.
+   */
+  settled(outcome: RemotingCommand | Error, code: number, startedAt: number): void {
+    this.asyncPermits.release();
+    const metrics = this.#callMetrics;
+    if (metrics === undefined) return;
+    const micros = (monotonicNow() - startedAt) * 1000;
+    if (outcome instanceof Error) metrics.record(code, -1, callResultOf(outcome), micros, false);
+    else metrics.record(code, outcome.code, "success", micros, false);
   }
 
   /** Gives back every oneway permit `channel` held while it was unwritable (on drain and close). */
@@ -189,7 +199,7 @@ export class Invoker {
   }
 
   /**
-   * With an async permit already taken: puts the call in the response table (whose `onSettle`
+   * With an async permit already taken: puts the call in the response table (whose settle hook
    * releases the permit when the call ends, however it ends) and writes the request. `context`
    * is handed back to `onResponse` / `onError`. Aborting `signal` fails the call with its reason.
    */
@@ -224,7 +234,7 @@ export class Invoker {
       const startedAt = this.#callMetrics !== undefined ? monotonicNow() : 0;
       table.add(opaque, channel, deadlineAt, onResponse, onError, context, request.code, startedAt);
     } catch (err) {
-      // Not in the table, so onSettle will not run: give the permit back here.
+      // Not in the table, so the settle hook will not run: give the permit back here.
       this.asyncPermits.release();
       onError(err as Error, context);
       return;

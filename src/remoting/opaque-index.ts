@@ -59,6 +59,16 @@ export class OpaqueIndex<T extends Keyed> {
     if (--this.#size === 0 && this.#slots.length > SHRINK_ABOVE_SLOTS) this.#resize(INITIAL_SLOTS);
   }
 
+  /** Removes every entry at once; a burst's grown slots are given back, as by the last delete. */
+  clear(): void {
+    if (this.#slots.length > SHRINK_ABOVE_SLOTS) {
+      this.#slots = Array.from({ length: INITIAL_SLOTS }, () => undefined);
+      this.#mask = INITIAL_SLOTS - 1;
+    } else this.#slots.fill(undefined);
+    this.#overflow.clear();
+    this.#size = 0;
+  }
+
   /** Every entry, in no particular order. */
   values(): T[] {
     const out: T[] = [];

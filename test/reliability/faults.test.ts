@@ -4,7 +4,6 @@
  * `npm run test:reliability` (or `node --test dist/test/reliability/` after `npm run build`);
  * RELIABILITY.md ("Faults") reports the figures.
  */
-import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { startServer } from "../helpers/client-fixtures.js";
 import { nameServerBackoff, nameServerFailover } from "../helpers/fault-name-servers.js";
@@ -17,16 +16,13 @@ import {
 } from "../helpers/fault-scenarios.js";
 
 describe("faults, long", () => {
-  test("SIGKILL with 10,000 calls pending, 5 times: every call fails once, in 100 ms (median)", async (t) => {
-    const figures: number[] = [];
+  test("SIGKILL with 10,000 calls pending, 5 times after a warm-up: every call fails once, each in 100 ms", async (t) => {
+    // The first round runs the fail-all path and the callbacks cold (interpreted, then compiled
+    // as they run): it is checked for every call failing once, not for time.
+    t.diagnostic(`warm-up: ${JSON.stringify(await killWithPendingCalls(t, 10_000, 1000))}`);
     for (let round = 0; round < 5; round++) {
-      const f = await killWithPendingCalls(t, 10_000, 500);
-      t.diagnostic(JSON.stringify(f));
-      figures.push(f.socketGoneToLastFailMs);
+      t.diagnostic(JSON.stringify(await killWithPendingCalls(t, 10_000, 100)));
     }
-    // Every round within 500 ms (a loaded machine), the median within the issue's 100 ms.
-    const median = figures.sort((a, b) => a - b)[2]!;
-    assert.ok(median <= 100, `median ${median} ms from the socket closing to the last failure`);
   });
 
   test("SIGKILL with 100,000 calls pending: every call fails once", async (t) => {

@@ -61,6 +61,39 @@ describe("OpaqueIndex", () => {
     assert.equal(index.values().length, 10);
   });
 
+  test("clear() and some(): small and grown indexes, slots and overflow alike", () => {
+    for (const count of [10, 20_000]) {
+      const index = new OpaqueIndex<Entry>();
+      const entries = Array.from({ length: count }, (_, i) => new Entry(i));
+      for (const e of entries) index.add(e);
+      const overflow = new Entry(Number.NaN);
+      index.add(overflow);
+      assert.equal(
+        index.some((e) => e === overflow),
+        true,
+      );
+      assert.equal(
+        index.some((e) => e.opaque === count - 1),
+        true,
+      );
+      assert.equal(
+        index.some((e) => e.opaque === count),
+        false,
+      );
+      index.clear();
+      assert.equal(index.size, 0);
+      assert.deepEqual(index.values(), []);
+      assert.equal(index.get(0), undefined);
+      assert.equal(
+        index.some(() => true),
+        false,
+      );
+      index.add(entries[3]!);
+      assert.equal(index.get(3), entries[3]);
+      assert.equal(index.size, 1);
+    }
+  });
+
   test("property: agrees with a Map under any sequence of adds and deletes", () => {
     const opaque = fc.oneof(
       fc.integer({ min: -600, max: 600 }),

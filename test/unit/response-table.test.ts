@@ -346,10 +346,10 @@ describe("ResponseTable", () => {
     assert.equal(table.size, 0);
   });
 
-  test("the context comes back with the response or the error; onSettle runs first, once per call", () => {
+  test("the context comes back with the response or the error; the settle hook runs first, once per call", () => {
     const clock = new FakeClock();
     const events: string[] = [];
-    const table = new ResponseTable({ clock, onSettle: () => events.push("settle") });
+    const table = new ResponseTable({ clock, settleHook: { settled: () => events.push("settle") } });
     const onResponse = (r: RemotingCommand, ctx: unknown): void => {
       events.push(`response ${r.opaque} ${String(ctx)}`);
     };
@@ -388,7 +388,7 @@ describe("ResponseTable", () => {
     assert.equal(table.size, 0);
   });
 
-  test("a refused add runs neither onSettle nor a callback; a throwing onSettle skips no callback", () => {
+  test("a refused add runs neither the settle hook nor a callback; a throwing hook skips no callback", () => {
     const clock = new FakeClock();
     const logged: string[] = [];
     const logger: Logger = { debug() {}, info() {}, warn() {}, error: (m) => logged.push(m) };
@@ -396,9 +396,11 @@ describe("ResponseTable", () => {
     const table = new ResponseTable({
       clock,
       logger,
-      onSettle: () => {
-        settles++;
-        throw new Error("bad hook");
+      settleHook: {
+        settled: () => {
+          settles++;
+          throw new Error("bad hook");
+        },
       },
     });
     const rec = new Recorder();
@@ -407,7 +409,7 @@ describe("ResponseTable", () => {
     assert.equal(settles, 0);
     table.complete(response(1));
     assert.equal(settles, 1);
-    assert.equal(rec.settlements(1), 1, "the response callback ran although onSettle threw");
+    assert.equal(rec.settlements(1), 1, "the response callback ran although the settle hook threw");
     assert.equal(logged.length, 1);
   });
 
@@ -453,7 +455,7 @@ describe("ResponseTable", () => {
       fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
         const clock = new FakeClock();
         let settles = 0;
-        const table = new ResponseTable({ clock, onSettle: () => settles++ });
+        const table = new ResponseTable({ clock, settleHook: { settled: () => settles++ } });
         const owners = [{}, {}];
         const ends: number[] = [];
         for (const o of ops) {

@@ -6,7 +6,7 @@
  *
  * The contract, per input: no crash (every throw is an MqwireError with a FrameErrorReason), no
  * hang (the input's time is measured), no allocation above maxFrameBytes (Buffer's allocators
- * are wrapped while the decoder runs: see `trackAllocations`), and afterwards the decoder is
+ * are wrapped while the decoder runs: ./allocation-tracker.ts), and afterwards the decoder is
  * either dead (it throws the same error again and holds nothing) or usable (the pending frame,
  * completed, decodes or fails typed; a valid frame then decodes to itself).
  */
@@ -16,6 +16,9 @@ import type { DecoderLimits, FrameDecoder } from "../../src/codec/codec.js";
 import { RemotingCommand, SerializeType } from "../../src/codec/remoting-command.js";
 import { encodeFrame, rocketmqCodec } from "../../src/codec/rocketmq-codec.js";
 import { ErrorCodes, type FrameErrorReason, MqwireError } from "../../src/errors.js";
+import { startAllocationTracking, stopAllocationTracking } from "./allocation-tracker.js";
+
+export { trackAllocations } from "./allocation-tracker.js";
 
 /** Every FrameErrorReason: a Record, so a reason added to the type must be added here. */
 const REASONS: Record<FrameErrorReason, true> = {
@@ -36,30 +39,10 @@ const REASONS: Record<FrameErrorReason, true> = {
   "frame-deadline": true,
 };
 
-// ------------------------------------------------------------------------------ allocations
-
-let tracking = false;
-let largestAllocation = 0;
-
-/**
- * Wraps Buffer.alloc, allocUnsafe and allocUnsafeSlow (the decoder's only allocators of binary
- * memory: it copies with `set`/`copy` into what they return) so that `checkDecoder` sees the
- * largest single request made while the decoder runs. Strings the header decoders make are
- * bounded by maxHeaderBytes, which the fuzz checks by the error reasons, not here.
- */
-export function trackAllocations(): void {
-  const b = Buffer as unknown as Record<string, (size: number, ...rest: unknown[]) => Buffer>;
-  for (const name of ["alloc", "allocUnsafe", "allocUnsafeSlow"]) {
-    const original = b[name]!;
-    if ((original as { tracked?: boolean }).tracked) continue;
-    const wrapped = function (this: unknown, size: number, ...rest: unknown[]): Buffer {
-      if (tracking && size > largestAllocation) largestAllocation = size;
-      return original.call(this, size, ...rest);
-    };
-    (wrapped as { tracked?: boolean }).tracked = true;
-    b[name] = wrapped;
-  }
-}
+/** The reasons a decoder gives (all but the engine's "frame-deadline"): a fuzz run must reach each. */
+export const DECODER_REASONS = (Object.keys(REASONS) as FrameErrorReason[]).filter(
+  (r) => r !== "frame-deadline",
+);
 
 // ------------------------------------------------------------------------------ inputs
 
@@ -285,7 +268,8 @@ export interface Outcome {
 const PROBE = new RemotingCommand({ code: 7, opaque: 77, remark: "probe", extFields: { k: "v" } });
 const PROBE_FRAME = encodeFrame(PROBE);
 
-function checkError(err: unknown): FrameErrorReason {
+/** The reason of a decoder's throw; fails on anything but a typed frame error. */
+export function checkError(err: unknown): FrameErrorReason {
   if (!(err instanceof MqwireError))
     throw new assert.AssertionError({ message: `untyped throw: ${String(err)}` });
   assert.ok(err.code === ErrorCodes.MALFORMED_FRAME || err.code === ErrorCodes.FRAME_TOO_LARGE, err.code);
@@ -314,38 +298,54 @@ export function checkDecoder(input: HostileInput, limits: Required<DecoderLimits
   let frames = 0;
   let error: unknown;
   let reason: FrameErrorReason | undefined;
-  largestAllocation = 0;
-  tracking = true;
+  startAllocationTracking();
   const cpu = process.cpuUsage();
   const started = performance.now();
   try {
     frames = pushAll(decoder, input.bytes, input.cuts);
   } catch (err) {
     error = err;
-  } finally {
-    tracking = false;
   }
+  const largest = stopAllocationTracking();
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
   const cpuMs = (used.user + used.system) / 1000;
-  const largest = largestAllocation;
   assert.ok(largest <= limits.maxFrameBytes, `allocated ${largest} bytes, limit ${limits.maxFrameBytes}`);
+  if (error !== undefined) reason = checkError(error);
+  checkDeadOrUsable(decoder, input.bytes, limits, error, PROBE_FRAME, (probe) => {
+    assert.equal(probe.opaque, PROBE.opaque);
+    assert.equal(probe.remark, PROBE.remark);
+    assert.deepEqual([...probe.extFields!], [["k", "v"]]);
+  });
+  return { frames, reason, ms, cpuMs, largestAllocation: largest };
+}
+
+/**
+ * The decoder after `bytes`, which threw `error` (or undefined): dead (the same error again,
+ * nothing held, nothing to read into), or usable: the pending frame, completed with zeros (its
+ * length is in the input's tail), decodes or fails typed, and then `probeFrame` decodes to one
+ * command that `checkProbe` accepts.
+ */
+export function checkDeadOrUsable(
+  decoder: FrameDecoder<RemotingCommand>,
+  bytes: Buffer,
+  limits: Required<DecoderLimits>,
+  error: unknown,
+  probeFrame: Buffer,
+  checkProbe: (probe: RemotingCommand) => void,
+): void {
   if (error !== undefined) {
-    reason = checkError(error);
-    // Dead: the same error again, nothing held, nothing to read into.
     assert.equal(decoder.bufferedBytes, 0);
     assert.equal(decoder.readBuffer?.(), undefined);
     assert.throws(
-      () => decoder.push(PROBE_FRAME),
+      () => decoder.push(probeFrame),
       (again: unknown) => again === error,
     );
-    return { frames, reason, ms, cpuMs, largestAllocation: largest };
+    return;
   }
-  // Alive: complete the pending frame with zeros (its length is in the input's tail), then the
-  // probe must decode to itself.
   let buffered = decoder.bufferedBytes;
   try {
-    let held = input.bytes.subarray(input.bytes.length - buffered);
+    let held = bytes.subarray(bytes.length - buffered);
     if (buffered > 0 && buffered < 4) {
       const pad = Buffer.alloc(4 - buffered);
       decoder.push(pad);
@@ -358,17 +358,14 @@ export function checkDecoder(input: HostileInput, limits: Required<DecoderLimits
       decoder.push(Buffer.alloc(frameBytes - buffered));
     }
     assert.equal(decoder.bufferedBytes, 0);
-    const [probe, ...rest] = decoder.push(PROBE_FRAME);
+    const [probe, ...rest] = decoder.push(probeFrame);
     assert.equal(rest.length, 0);
-    assert.equal(probe!.opaque, PROBE.opaque);
-    assert.equal(probe!.remark, PROBE.remark);
-    assert.deepEqual([...probe!.extFields!], [["k", "v"]]);
+    checkProbe(probe!);
   } catch (err) {
     if (err instanceof assert.AssertionError) throw err;
     checkError(err); // the completed frame was bad: typed, and the decoder is dead
     assert.equal(decoder.bufferedBytes, 0);
   }
-  return { frames, reason, ms, cpuMs, largestAllocation: largest };
 }
 
 /** Figures of a fuzz run: inputs, outcomes by reason, the slowest input, the largest allocation. */
@@ -379,6 +376,8 @@ export class FuzzTally {
   maxMs = 0;
   maxCpuMs = 0;
   largestAllocation = 0;
+  /** `unit`: what one outcome is, for the figures (an input, or a mutated copy of a learned shape). */
+  constructor(readonly unit = "inputs") {}
   add(outcome: Outcome): void {
     this.inputs++;
     if (outcome.reason === undefined) this.accepted++;
@@ -391,7 +390,7 @@ export class FuzzTally {
   toString(): string {
     const reasons = [...this.reasons].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`);
     return (
-      `${this.inputs} inputs: ${this.accepted} without error; ${reasons.join(", ")}; ` +
+      `${this.inputs} ${this.unit}: ${this.accepted} without error; ${reasons.join(", ")}; ` +
       `slowest ${this.maxMs.toFixed(2)} ms wall, ${this.maxCpuMs.toFixed(2)} ms CPU; ` +
       `largest allocation ${this.largestAllocation} B`
     );

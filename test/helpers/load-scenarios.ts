@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
+import { memoryAfterGc } from "./collect-garbage.js";
 import {
   ensureOpenFiles,
   LoadClients,
@@ -52,6 +53,29 @@ export interface SteadyLoadOptions {
   maxRssGrowthBytes?: number;
 }
 
+/**
+ * Most the memory left after a full GC (JS heap plus Buffers) may grow on each side between the
+ * end of the warm-up and the end of the load: a fixed part for what settles late (compiled code,
+ * caches, the slabs in use at that moment) plus a part per call answered in between, so that the
+ * bound tightens with the length of the run. A leak of 100 B a call outgrows it once the window
+ * holds more than FIXED / (100 - PER_CALL) calls, about 62,000.
+ */
+const GC_GROWTH_FIXED_BYTES = 4 * 1024 * 1024;
+const GC_GROWTH_PER_CALL_BYTES = 32;
+
+/** Memory after a full GC in both processes, and the calls answered so far. */
+interface GcPoint {
+  client: number;
+  server: number;
+  calls: number;
+}
+
+async function gcPoint(server: LoadServer, tally: Tally): Promise<GcPoint> {
+  const c = memoryAfterGc();
+  const s = await server.heapAfterGc();
+  return { client: c.heapUsed + c.external, server: s.heapUsed + s.external, calls: tally.ok };
+}
+
 /** One row of the RSS table: seconds since the load started, server RSS, client heap. */
 export interface MemoryRow {
   s: number;
@@ -62,7 +86,8 @@ export interface MemoryRow {
 
 /**
  * `connections` clients with `inFlight` calls each for `seconds`: every call answered once with
- * its own body, and the server's RSS flat after `warmupSeconds`.
+ * its own body, the server's RSS flat after `warmupSeconds`, and the memory left after a full GC
+ * on each side grown by no more than the bound above over the calls after the warm-up.
  */
 export async function runSteadyLoad(t: TestContext, o: SteadyLoadOptions): Promise<MemoryRow[]> {
   ensureOpenFiles(o.connections);
@@ -83,7 +108,12 @@ export async function runSteadyLoad(t: TestContext, o: SteadyLoadOptions): Promi
   server.onSample = () => clientHeap.push(process.memoryUsage().heapUsed);
   const startedAt = performance.now();
   clients.start();
-  await sleep(o.seconds * 1000);
+  // Memory after a full GC at the end of the warm-up and just before the load stops, with every
+  // lane's call in flight both times: the same live set, so what grew in between is kept.
+  await sleep(o.warmupSeconds * 1000);
+  const gcWarm = await gcPoint(server, clients.tally);
+  await sleep(Math.max(0, startedAt + o.seconds * 1000 - performance.now()));
+  const gcEnd = await gcPoint(server, clients.tally);
   server.onSample = undefined;
   const tally = await clients.stop();
   const elapsedS = (performance.now() - startedAt) / 1000;
@@ -110,6 +140,8 @@ export async function runSteadyLoad(t: TestContext, o: SteadyLoadOptions): Promi
   const bound = o.maxRssGrowthBytes ?? 24 * 1024 * 1024;
   const clientWarm = around(o.warmupSeconds - 1, (r) => r.clientHeap);
   const clientEnd = around(rows.length - 2, (r) => r.clientHeap);
+  const windowCalls = gcEnd.calls - gcWarm.calls;
+  const gcBound = GC_GROWTH_FIXED_BYTES + GC_GROWTH_PER_CALL_BYTES * windowCalls;
   t.diagnostic(
     JSON.stringify({
       connections: o.connections,
@@ -122,6 +154,14 @@ export async function runSteadyLoad(t: TestContext, o: SteadyLoadOptions): Promi
       serverRssGrowthMiB: mib(growth),
       clientHeapWarmMiB: mib(clientWarm),
       clientHeapEndMiB: mib(clientEnd),
+      windowCalls,
+      clientAfterGcWarmMiB: mib(gcWarm.client),
+      clientAfterGcGrowthMiB: mib(gcEnd.client - gcWarm.client),
+      serverAfterGcWarmMiB: mib(gcWarm.server),
+      serverAfterGcGrowthMiB: mib(gcEnd.server - gcWarm.server),
+      afterGcBoundMiB: mib(gcBound),
+      // The smallest leak a call the bound catches over this window.
+      leakCaughtFromBytesPerCall: Math.ceil(GC_GROWTH_PER_CALL_BYTES + GC_GROWTH_FIXED_BYTES / windowCalls),
     }),
   );
   t.diagnostic(
@@ -133,6 +173,15 @@ export async function runSteadyLoad(t: TestContext, o: SteadyLoadOptions): Promi
     growth < bound,
     `server RSS grew ${mib(growth)} MiB after the warm-up (${mib(warm)} → ${mib(end)} MiB), bound ${mib(bound)} MiB`,
   );
+  for (const side of ["client", "server"] as const) {
+    const grown = gcEnd[side] - gcWarm[side];
+    assert.ok(
+      grown <= gcBound,
+      `${side} heap + Buffers after GC grew ${mib(grown)} MiB over ${windowCalls} calls ` +
+        `(${(grown / windowCalls).toFixed(1)} B a call; ${mib(gcWarm[side])} → ${mib(gcEnd[side])} MiB), ` +
+        `bound ${mib(gcBound)} MiB`,
+    );
+  }
   return rows;
 }
 

@@ -113,6 +113,7 @@ export class LoadServer {
     options: { delayMs?: number; sampleMs?: number } = {},
   ): Promise<LoadServer> {
     const child = spawn(process.execPath, [
+      "--expose-gc", // for gc lines: see heapAfterGc
       SERVER_SCRIPT,
       "--delay-ms",
       String(options.delayMs ?? 0),
@@ -139,6 +140,14 @@ export class LoadServer {
     }).finally(() => clearTimeout(timer));
     if (typeof line.error === "string") throw new Error(line.error);
     return line;
+  }
+
+  /** The server's JS heap and Buffer memory right after a full GC in it. */
+  async heapAfterGc(): Promise<{ heapUsed: number; external: number }> {
+    const answer = this.next("gc");
+    this.#child.stdin.write("gc\n");
+    const line = await answer;
+    return { heapUsed: line.heapUsed as number, external: line.external as number };
   }
 
   /** Starts `shutdown({ graceMs })` in the server; with `successor`, a new server takes the address. */

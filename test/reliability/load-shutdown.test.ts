@@ -1,7 +1,8 @@
 /**
  * Load and shutdown, the long variant (`npm run test:reliability`; RELIABILITY.md, "Load and
  * shutdown"): 1,000 connections with 16 calls in flight each for 60 s against a server in its
- * own process, its RSS sampled every second; then a graceful shutdown under that load, half the
+ * own process, its RSS sampled every second and both processes' memory after a full GC compared
+ * between the end of the warm-up and the end; then a graceful shutdown under that load, half the
  * clients older than RocketMQ 5.3.1 and half newer. MQWIRE_LOAD_CONNECTIONS and
  * MQWIRE_LOAD_SECONDS change the size and the length.
  */
@@ -12,7 +13,7 @@ import { runShutdownUnderLoad, runSteadyLoad } from "../helpers/load-scenarios.j
 const connections = Number(process.env.MQWIRE_LOAD_CONNECTIONS ?? 1000);
 const seconds = Number(process.env.MQWIRE_LOAD_SECONDS ?? 60);
 
-test(`${connections} connections, 16 calls in flight each for ${seconds} s: every call answered once, RSS flat`, {
+test(`${connections} connections, 16 calls in flight each for ${seconds} s: every call answered once, memory flat`, {
   timeout: (seconds + 120) * 1000,
 }, async (t) => {
   const rows = await runSteadyLoad(t, { connections, inFlight: 16, seconds, warmupSeconds: 10 });

@@ -320,6 +320,29 @@ function pairReasons(
   return out;
 }
 
+/**
+ * Each slow kind was closed by the rule meant for it, every time the server closed one: the
+ * handshake deadline (a NegotiationError) for peers that never finish 8 bytes, the frame deadline
+ * for those past negotiation.
+ */
+export function assertClosedByTheirRules(
+  reasons: Record<HostileKind, CloseReasons>,
+  peers: HostileSummary,
+): void {
+  assert.deepEqual(
+    reasons["negotiated-drip"],
+    { "frame-deadline": peers["negotiated-drip"].closedByServer },
+    describeReasons(reasons),
+  );
+  for (const kind of ["drip", "silent"] as const) {
+    assert.deepEqual(
+      reasons[kind],
+      { MQW_ERR_NEGOTIATION: peers[kind].closedByServer },
+      describeReasons(reasons),
+    );
+  }
+}
+
 export function describeReasons(reasons: Record<HostileKind, CloseReasons>): string {
   return HOSTILE_KINDS.map(
     (k) =>

@@ -61,7 +61,7 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
   heldOnewayPermits = 0;
   /**
    * Since when (a time of the owner's clock) calls on this channel have awaited a response with
-   * nothing read: stamped by the first call written after bytes were read ({@link requestWritten}).
+   * nothing read: stamped by the first call written after bytes were read (`requestWritten`).
    */
   #awaitingSince = 0;
   /** The transport's bytesRead at that stamp; -1 before the first call. */
@@ -232,7 +232,7 @@ export class RemotingChannel implements FrameHandler<RemotingCommand> {
 
   /**
    * Since when calls on this channel have awaited a response with nothing read, a time of the
-   * clock given to {@link requestWritten}: a client tells a dead peer from a quiet one by it
+   * client's clock (stamped as each call is written): a client tells a dead peer from a quiet one by it
    * (RemotingService.onChannelIdle). Meaningful only while calls are pending.
    */
   get awaitingSince(): number {

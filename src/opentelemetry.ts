@@ -81,8 +81,8 @@ export interface OpenTelemetryOptions {
    * Also observe RocketMQ 5's broker connection gauges, `rocketmq_producer_connections` and
    * `rocketmq_consumer_connections`, for the servers bound: each channel is classified from the
    * HEART_BEAT (34) bodies its server answered SUCCESS, less UNREGISTER_CLIENT (35), until it
-   * closes. For a server playing a broker (or a proxy in front of one); replies to other codes
-   * cost nothing more. Default false.
+   * closes. For a server playing a broker (or a proxy in front of one); a reply to any other
+   * code costs a method call and a compare more. Default false.
    */
   brokerConnectionGauges?: boolean;
 }

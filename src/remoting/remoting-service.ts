@@ -43,19 +43,11 @@ export interface ChannelSide {
 }
 
 /**
- * RocketMQ's HEART_BEAT and UNREGISTER_CLIENT, whose replies a {@link ClientRegistry} sees; the
- * remoting layer leaves every other code to processors. Compared inline so that replies to other
- * codes cost one compare, or none with no registry.
- */
-const HEART_BEAT = 34;
-const UNREGISTER_CLIENT = 35;
-
-/**
  * @internal What a server learns of its clients from their heartbeats (src/rocketmq/client-connections.ts
- * implements it; the remoting layer does not read bodies).
+ * implements it; the remoting layer neither reads bodies nor knows which codes matter).
  */
 export interface ClientRegistry {
-  /** A reply to a HEART_BEAT or UNREGISTER_CLIENT request was written, or could not be. */
+  /** A reply to a request was written, or could not be; the registry picks the codes it reads. */
   onReplied(channel: RemotingChannel, request: RemotingCommand, response: RemotingCommand | null): void;
   /** The channel closed. */
   forget(channel: RemotingChannel): void;
@@ -185,7 +177,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
   }
 
   /**
-   * @internal Sees the replies to HEART_BEAT and UNREGISTER_CLIENT and every channel's close:
+   * @internal Sees every reply (it reads HEART_BEAT's and UNREGISTER_CLIENT's) and every channel's close:
    * set by the OpenTelemetry binding's broker connection gauges, undefined otherwise.
    */
   clientRegistry: ClientRegistry | undefined;
@@ -306,10 +298,7 @@ export abstract class RemotingService extends EventEmitter<RemotingEvents> imple
     response: RemotingCommand | null,
     result: CallResult,
   ): void {
-    const clients = this.clientRegistry;
-    if (clients !== undefined && (request.code === HEART_BEAT || request.code === UNREGISTER_CLIENT)) {
-      clients.onReplied(channel, request, response);
-    }
+    this.clientRegistry?.onReplied(channel, request, response);
     if (!this.#metricsOn) return;
     // Once per run, as the arrival: a processor that answers in the run its request arrived in
     // counts 0. A fresh performance.now() here cost more than the rest of the metrics.

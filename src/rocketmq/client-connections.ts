@@ -6,7 +6,7 @@
  * connection per group and channel, labelled with the client's language and version and, for
  * consumers, the group, its consume mode and whether it is a system group.
  *
- * Fed by the server's reply path (RemotingService.onReplied, for codes 34 and 35 only), read by
+ * Fed by the server's reply path (RemotingService.onReplied; it reads codes 34 and 35 only), read by
  * the OpenTelemetry binding at each collection.
  */
 import { languageName, type RemotingCommand, ResponseCode } from "../codec/remoting-command.js";
@@ -71,9 +71,11 @@ export class ClientConnectionTable implements ClientRegistry {
    * UNREGISTER_CLIENT changes anything: a broker registers nothing for a refused heartbeat.
    */
   onReplied(channel: RemotingChannel, request: RemotingCommand, response: RemotingCommand | null): void {
+    const code = request.code;
+    if (code !== RequestCode.HEART_BEAT && code !== RequestCode.UNREGISTER_CLIENT) return;
     if (response === null || response.code !== ResponseCode.SUCCESS) return;
-    if (request.code === RequestCode.HEART_BEAT) this.#register(channel, request);
-    else if (request.code === RequestCode.UNREGISTER_CLIENT) this.#unregister(channel, request);
+    if (code === RequestCode.HEART_BEAT) this.#register(channel, request);
+    else this.#unregister(channel, request);
   }
 
   /** The channel closed: its groups go (ClientHousekeepingService.doChannelCloseEvent). */

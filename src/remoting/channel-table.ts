@@ -6,7 +6,7 @@
  */
 import { type Clock, DeadlineTimer, systemClock } from "../clock.js";
 import { ConnectError, TimeoutError } from "../errors.js";
-import { afterNextPoll } from "../transport/after-next-poll.js";
+import { AfterNextPoll } from "../transport/after-next-poll.js";
 import type { RemotingChannel } from "./channel.js";
 
 interface Entry {
@@ -101,17 +101,11 @@ export class ChannelTable {
     const abort = new AbortController();
     entry.abort = abort;
     const clock = this.#clock;
-    const fail = (): void =>
-      abort.abort(new TimeoutError(`connect to ${addr} timed out after ${this.#connectTimeoutMs} ms`));
     // After one more poll: a connect done during a stall of the loop is not failed (after-next-poll.ts).
-    let timedOut: NodeJS.Immediate | undefined;
-    const timer = new DeadlineTimer(
-      clock.now() + this.#connectTimeoutMs,
-      () => {
-        timedOut = afterNextPoll(fail);
-      },
-      clock,
+    const late = new AfterNextPoll(() =>
+      abort.abort(new TimeoutError(`connect to ${addr} timed out after ${this.#connectTimeoutMs} ms`)),
     );
+    const timer = new DeadlineTimer(clock.now() + this.#connectTimeoutMs, late.fire, clock);
     try {
       const channel = await untilAborted(this.#open(addr, abort.signal), abort.signal);
       entry.channel = channel;
@@ -125,7 +119,7 @@ export class ChannelTable {
       throw err instanceof ConnectError ? err : new ConnectError(`connect to ${addr} failed`, { cause: err });
     } finally {
       timer.cancel();
-      if (timedOut !== undefined) clearImmediate(timedOut);
+      late.cancel();
       entry.connecting = undefined;
       entry.abort = undefined;
     }

@@ -14,9 +14,24 @@
  */
 
 /**
- * Runs `fail` after the event loop's next poll for I/O; cancel it with `clearImmediate` once the
- * operation settled. For the timer callback of an I/O deadline (see above).
+ * The failure of one I/O deadline, run after the event loop's next poll for I/O. Arm the
+ * deadline's timer with {@link fire}; {@link cancel} once the operation settled.
  */
-export function afterNextPoll(fail: () => void): NodeJS.Immediate {
-  return setImmediate(fail);
+export class AfterNextPoll {
+  readonly #fail: () => void;
+  #immediate: NodeJS.Immediate | undefined;
+
+  constructor(fail: () => void) {
+    this.#fail = fail;
+  }
+
+  /** The timer's callback: schedules the failure for after the next poll (once). */
+  readonly fire = (): void => {
+    if (this.#immediate === undefined) this.#immediate = setImmediate(this.#fail);
+  };
+
+  /** The operation settled: the failure, if scheduled, does not run. */
+  cancel(): void {
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+  }
 }

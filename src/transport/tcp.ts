@@ -12,7 +12,7 @@ import type { Duplex } from "node:stream";
 import { ConnectError, InvalidArgumentError, TimeoutError } from "../errors.js";
 import { defaultLogger, type Logger } from "../logger.js";
 import { formatAddress, parseAddress, tagEndpoints } from "./address.js";
-import { afterNextPoll } from "./after-next-poll.js";
+import { AfterNextPoll } from "./after-next-poll.js";
 import { READ_BUFFERS, ReadBuffers } from "./read-buffers.js";
 import type { Acceptor, Address, Connector, Listener, TcpOptions } from "./transport.js";
 
@@ -131,10 +131,10 @@ export class TcpConnector implements Connector {
       );
       if (reader !== undefined) (socket as unknown as Record<symbol, unknown>)[READ_BUFFERS] = reader;
       let timer: NodeJS.Timeout | undefined;
-      let timedOut: NodeJS.Immediate | undefined;
+      let late: AfterNextPoll | undefined;
       const settle = (error: unknown): void => {
         if (timer !== undefined) clearTimeout(timer);
-        if (timedOut !== undefined) clearImmediate(timedOut);
+        late?.cancel();
         socket.off("connect", onConnect);
         socket.off("error", onError);
         signal?.removeEventListener("abort", onAbort);
@@ -156,13 +156,11 @@ export class TcpConnector implements Connector {
       signal?.addEventListener("abort", onAbort, { once: true });
       if (o.connectTimeoutMs > 0) {
         // After one more poll: a connect done during a stall of the loop is not failed (after-next-poll.ts).
-        const fail = (): void => {
+        late = new AfterNextPoll(() => {
           const cause = new TimeoutError(`connect to ${target} timed out after ${o.connectTimeoutMs} ms`);
           settle(new ConnectError(`connect to ${target} failed`, { cause }));
-        };
-        timer = setTimeout(() => {
-          timedOut = afterNextPoll(fail);
-        }, o.connectTimeoutMs);
+        });
+        timer = setTimeout(late.fire, o.connectTimeoutMs);
       }
     });
   }

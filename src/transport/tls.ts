@@ -17,7 +17,7 @@ import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
 import { ConnectError, InvalidArgumentError, MqwireError, TimeoutError } from "../errors.js";
 import { endpointsOf, parseAddress, tagEndpoints } from "./address.js";
-import { afterNextPoll } from "./after-next-poll.js";
+import { AfterNextPoll } from "./after-next-poll.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, TcpConnector } from "./tcp.js";
 import type { Address, Connector } from "./transport.js";
 
@@ -136,16 +136,15 @@ export function openDeadline(timeoutMs: number, parent: AbortSignal | undefined,
   const onAbort = (): void => ctl.abort(parent?.reason);
   parent?.addEventListener("abort", onAbort, { once: true });
   // After one more poll: an open done during a stall of the loop is not failed (after-next-poll.ts).
-  const fail = (): void => ctl.abort(new TimeoutError(`${what} timed out after ${timeoutMs} ms`));
-  let timedOut: NodeJS.Immediate | undefined;
-  const timer = setTimeout(() => {
-    timedOut = afterNextPoll(fail);
-  }, timeoutMs);
+  const late = new AfterNextPoll(() =>
+    ctl.abort(new TimeoutError(`${what} timed out after ${timeoutMs} ms`)),
+  );
+  const timer = setTimeout(late.fire, timeoutMs);
   return {
     signal: ctl.signal,
     clear(): void {
       clearTimeout(timer);
-      if (timedOut !== undefined) clearImmediate(timedOut);
+      late.cancel();
       parent?.removeEventListener("abort", onAbort);
     },
   };
@@ -216,7 +215,7 @@ export function wrapClientTls(
   return new Promise<tls.TLSSocket>((resolve, reject) => {
     const settle = (err: unknown): void => {
       clearTimeout(timer);
-      if (timedOut !== undefined) clearImmediate(timedOut);
+      late.cancel();
       sock.off("secureConnect", onSecure);
       sock.off("error", onError);
       sock.off("close", onClose);
@@ -236,14 +235,11 @@ export function wrapClientTls(
     const onClose = (): void => settle(new ConnectError(`${what} failed: connection closed`));
     const onAbort = (): void => settle(signal?.reason);
     // After one more poll: a handshake done during a stall of the loop is not failed (after-next-poll.ts).
-    const fail = (): void => {
+    const late = new AfterNextPoll(() => {
       const cause = new TimeoutError(`${what} timed out after ${o.connectTimeoutMs} ms`);
       settle(new ConnectError(`${what} failed`, { cause }));
-    };
-    let timedOut: NodeJS.Immediate | undefined;
-    const timer = setTimeout(() => {
-      timedOut = afterNextPoll(fail);
-    }, o.connectTimeoutMs);
+    });
+    const timer = setTimeout(late.fire, o.connectTimeoutMs);
     sock.once("secureConnect", onSecure);
     sock.once("error", onError);
     sock.once("close", onClose);

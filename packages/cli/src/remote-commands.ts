@@ -32,14 +32,6 @@ import {
 } from "./tls-flags.js";
 
 // Option parsers throw commander's InvalidArgumentError, which commander reports as usage.
-function intArg(name: string, min = 0): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new FlagError(`${name} must be an integer >= ${min}, got "${value}"`);
-    return n;
-  };
-}
 
 /** `mqwire serve --metrics-interval`. */
 interface MetricsFlags {
@@ -87,7 +79,7 @@ export function registerServe(program: Command): void {
     .command("serve")
     .description("run the interop service (request codes 100-107) until SIGINT/SIGTERM")
     .option("--host <host>", "address to listen on", "127.0.0.1")
-    .option("--port <port>", "port to listen on (0: any free port)", intArg("port"), 9876)
+    .option("--port <port>", "port to listen on (0: any free port)", intFlag(0, 65_535), 9876)
     .option(
       "--serialize <type>",
       "serialize type of commands the server creates: json|rocketmq",
@@ -158,7 +150,7 @@ export function registerInterop(program: Command): void {
     .description("run the interop cases against a server of the interop service")
     .argument("<addr>", "HOST:PORT of the server")
     .option("--serialize <type>", "serialize type of requests: json|rocketmq", serializeFlag)
-    .option("--timeout-ms <ms>", "time-out of each call", intArg("timeout-ms", 1), 5000);
+    .option("--timeout-ms <ms>", "time-out of each call", intFlag(1), 5000);
   exitTwoOnUsageError(addTlsClientFlags(cmd)).action(
     async (addr: string, opts: { serialize?: SerializeType; timeoutMs: number } & TlsClientFlags) => {
       const serializeType = opts.serialize ?? parseSerializeType("json");

@@ -6,7 +6,7 @@
  * (../helpers/fault-scenarios.ts, stoppedWhileCalling).
  */
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe, type TestContext, test } from "node:test";
 import { ErrorCodes, InteropCode, type SocketTransport } from "../../src/index.js";
 import { expectCode, request, sleep, startClient, startServer } from "../helpers/client-fixtures.js";
 
@@ -16,14 +16,21 @@ const IDLE_MS = 400;
 const held = (client: ReturnType<typeof startClient>, body: string, delayMs: number) =>
   request(client, InteropCode.DELAYED_ECHO, body, { delayMs: String(delayMs) });
 
+/** A server, and a client with IDLE_MS whose channel to it is open; `kinds` collects its idle events. */
+async function connected(t: TestContext) {
+  const { addr } = await startServer(t);
+  const client = startClient(t, { channelMaxIdleMs: IDLE_MS });
+  const kinds: string[] = [];
+  client.on("idle", (_addr, _channel, kind) => kinds.push(kind));
+  await client.invoke(addr, request(client, InteropCode.ECHO, "warm-up"));
+  const channel = client.channelOf(addr);
+  assert.ok(channel !== undefined, "the warm-up opened a channel");
+  return { addr, client, kinds, channel };
+}
+
 describe("dead-peer rule", () => {
   test("long polls held under channelMaxIdleMs, back to back, keep their channel", async (t) => {
-    const { addr } = await startServer(t);
-    const client = startClient(t, { channelMaxIdleMs: IDLE_MS });
-    const kinds: string[] = [];
-    client.on("idle", (_addr, _channel, kind) => kinds.push(kind));
-    await client.invoke(addr, request(client, InteropCode.ECHO, "warm-up"));
-    const channel = client.channelOf(addr);
+    const { addr, client, kinds, channel } = await connected(t);
     for (let i = 0; i < 4; i++) {
       const response = await client.invoke(addr, held(client, `poll${i}`, 300), { timeoutMs: 5000 });
       assert.equal(response.body?.toString(), `poll${i}`);
@@ -33,12 +40,7 @@ describe("dead-peer rule", () => {
   });
 
   test("a call held past channelMaxIdleMs with nothing read: closed as dead, the call fails typed", async (t) => {
-    const { addr } = await startServer(t);
-    const client = startClient(t, { channelMaxIdleMs: IDLE_MS });
-    const kinds: string[] = [];
-    client.on("idle", (_addr, _channel, kind) => kinds.push(kind));
-    await client.invoke(addr, request(client, InteropCode.ECHO, "warm-up"));
-    const channel = client.channelOf(addr);
+    const { addr, client, kinds, channel } = await connected(t);
     const startedAt = Date.now();
     const f = await expectCode(
       client.invoke(addr, held(client, "too long", 3000), { timeoutMs: 10_000 }),
@@ -55,12 +57,7 @@ describe("dead-peer rule", () => {
   });
 
   test("a call made late on a channel that only wrote oneways is not taken for a dead peer", async (t) => {
-    const { addr } = await startServer(t);
-    const client = startClient(t, { channelMaxIdleMs: IDLE_MS });
-    const kinds: string[] = [];
-    client.on("idle", (_addr, _channel, kind) => kinds.push(kind));
-    await client.invoke(addr, request(client, InteropCode.ECHO, "warm-up"));
-    const channel = client.channelOf(addr)!;
+    const { addr, client, kinds, channel } = await connected(t);
     const transport = channel.engine.transport as SocketTransport;
     const readAt = transport.lastReadAt;
     // Oneways only (no answer, nothing read), so the channel is never all-idle...
